@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swbuild",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swbuild-tui", targets: ["App"]),
+        .library(name: "BuildCore", targets: ["BuildCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNCurses",
+            path: "Sources/CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "BuildCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/BuildCore"
+        ),
+        .target(
+            name: "TUI",
+            dependencies: ["BuildCore", "CNCurses"],
+            path: "Sources/TUI"
+        ),
+        .executableTarget(
+            name: "App",
+            dependencies: [
+                "BuildCore", "TUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/App"
+        ),
+        .testTarget(name: "BuildCoreTests", dependencies: ["BuildCore"], path: "Tests/BuildCoreTests"),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "BuildCore"], path: "Tests/TUITests"),
+        .testTarget(name: "AppTests", dependencies: ["BuildCore"], path: "Tests/AppTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)
