@@ -76,17 +76,23 @@ enum Suggestion {
         return best?.0
     }
 
+    /// Edit distance counting a swap of two neighbours as one edit (`form` is one from `from`).
     static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a), y = Array(b)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
+        var before = Array(repeating: 0, count: y.count + 1)
         var prev = Array(0...y.count)
         var cur = Array(repeating: 0, count: y.count + 1)
         for i in 1...x.count {
             cur[0] = i
             for j in 1...y.count {
                 cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    cur[j] = min(cur[j], before[j - 2] + 1)
+                }
             }
+            before = prev
             swap(&prev, &cur)
         }
         return prev[y.count]

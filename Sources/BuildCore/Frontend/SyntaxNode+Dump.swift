@@ -17,19 +17,19 @@ extension SyntaxNode {
 
     /// The JSON shape of `debug parse --format json` (the same fields the `dockerfile` Python
     /// package, BuildKit's parser, reports), used for differential testing.
-    func jsonObject() -> [String: Any] {
+    func json() -> JSONText {
         let inner = nested
         let subject = inner ?? self
-        return [
-            "cmd": keyword,
-            "subCmd": inner.map { $0.keyword as Any } ?? NSNull(),
-            "json": subject.isJSON,
-            "flags": flags,
-            "values": subject.words,
-            "startLine": startLine,
-            "endLine": endLine,
-            "heredocs": subject.heredocs.map { ["name": $0.name, "content": $0.content] },
-        ]
+        return .object([
+            ("cmd", .string(keyword)),
+            ("subCmd", .optional(inner?.keyword)),
+            ("json", .bool(subject.isJSON)),
+            ("flags", .strings(flags)),
+            ("values", .strings(subject.words)),
+            ("startLine", .int(startLine)),
+            ("endLine", .int(endLine)),
+            ("heredocs", .array(subject.heredocs.map { .object([("name", .string($0.name)), ("content", .string($0.content))]) })),
+        ])
     }
 }
 
@@ -39,10 +39,8 @@ extension DockerfileAST {
         nodes.map { "(" + $0.dump() + ")\n" }.joined()
     }
 
-    /// `{"instructions":[...]}` with keys in a stable order.
+    /// `{"instructions":[...]}`, keys in a stable order.
     public func jsonDump() -> String {
-        let object: [String: Any] = ["instructions": nodes.map { $0.jsonObject() }]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        JSONText.object([("instructions", .array(nodes.map { $0.json() }))]).rendered
     }
 }

@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+
+/// A content digest, `sha256:<64 hex>`. Every cache key and vertex id in swbuild is one of these,
+/// and all of them are computed here, from canonical bytes (never from `hashValue`).
+public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let value: String
+
+    public init?(parsing text: String) {
+        guard text.hasPrefix("sha256:"), text.count == 71,
+              text.dropFirst(7).allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        value = text
+    }
+
+    private init(hex: String) {
+        value = "sha256:" + hex
+    }
+
+    public static func sha256<D: DataProtocol>(_ data: D) -> Digest {
+        Digest(hex: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
+    }
+
+    public static func sha256(_ text: String) -> Digest {
+        sha256(Data(text.utf8))
+    }
+
+    /// The hex part, for file names.
+    public var hex: String { String(value.dropFirst(7)) }
+    /// A short form for screens and logs (`3f2a9c1b0d4e`).
+    public var short: String { String(hex.prefix(12)) }
+
+    public var description: String { value }
+    public static func < (a: Digest, b: Digest) -> Bool { a.value < b.value }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let d = Digest(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha256 digest: \(text)"))
+        }
+        self = d
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}

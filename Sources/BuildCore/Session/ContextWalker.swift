@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One entry of the build context as the build sees it.
+public struct ContextEntry: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case file, directory, symlink, other }
+    /// Relative to the context root, `/`-separated, no leading `./`.
+    public var path: String
+    public var kind: Kind
+    public var size: Int64
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// Walks a build context top-down, leaving out what `.dockerignore` excludes. An excluded
+/// directory is not entered unless an exception (`!pattern`) could bring a child back, as in
+/// BuildKit's fsutil walker; so a large ignored tree (node_modules, .git) costs nothing.
+public struct ContextWalker: Sendable {
+    public var root: String
+    public var matcher: PatternMatcher
+
+    /// `ignoreFile` (with its text) lets a bad pattern be reported at its line.
+    public init(root: String, patterns: [String], ignoreFile: String? = nil) throws(FrontendError) {
+        self.root = root
+        do {
+            self.matcher = try PatternMatcher(patterns: patterns)
+        } catch {
+            let bad = patterns.first { (try? PatternMatcher(patterns: [$0])) == nil } ?? ""
+            var location: SourceLocation?
+            if let ignoreFile, let text = try? String(contentsOfFile: ignoreFile, encoding: .utf8) {
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                if let n = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).hasSuffix(bad) }) {
+                    location = SourceLocation(file: ignoreFile, line: n + 1)
+                }
+            }
+            throw FrontendError(.ignorePattern, "invalid .dockerignore pattern \(GoQuote.quote(bad)): \(error.description)", at: location)
+        }
+    }
+
+    /// The `.dockerignore` patterns for a build: `<Dockerfile>.dockerignore` next to the
+    /// Dockerfile wins over `CONTEXT/.dockerignore`, as in BuildKit.
+    public static func ignorePatterns(context: String, dockerfile: String?) -> (patterns: [String], file: String?) {
+        var candidates: [String] = []
+        if let dockerfile { candidates.append(dockerfile + ".dockerignore") }
+        candidates.append((context as NSString).appendingPathComponent(".dockerignore"))
+        for path in candidates {
+            // Decode leniently: an odd byte must not make the file look absent.
+            if let data = FileManager.default.contents(atPath: path) {
+                return (DockerignoreFile.parse(String(decoding: data, as: UTF8.self)), path)
+            }
+        }
+        return ([], nil)
+    }
+
+    /// Every entry the build sees, sorted by path bytes. Directories are included.
+    public func walk() throws(FrontendError) -> [ContextEntry] {
+        var out: [ContextEntry] = []
+        var rootInfo = stat()
+        guard lstat(root, &rootInfo) == 0, (rootInfo.st_mode & S_IFMT) == S_IFDIR else {
+            throw FrontendError(.io, "build context \(root) is not a directory")
+        }
+        try walkDirectory(relative: "", parent: MatchInfo(), into: &out)
+        out.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return out
+    }
+
+    private func walkDirectory(relative: String, parent: MatchInfo, into out: inout [ContextEntry]) throws(FrontendError) {
+        let dirPath = relative.isEmpty ? root : root + "/" + relative
+        guard let dir = opendir(dirPath) else {
+            throw FrontendError(.io, "cannot read \(dirPath): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        for name in names {
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            let full = root + "/" + rel
+            var st = stat()
+            guard lstat(full, &st) == 0 else { continue }
+            let type = st.st_mode & S_IFMT
+            let info: MatchInfo
+            do {
+                info = try matcher.matchesUsingParentResults(rel, parent: parent)
+            } catch {
+                throw FrontendError(.ignorePattern, "invalid .dockerignore pattern: \(error.description)")
+            }
+            let kind: ContextEntry.Kind = type == S_IFDIR ? .directory : type == S_IFREG ? .file : type == S_IFLNK ? .symlink : .other
+            if type == S_IFDIR {
+                if info.isMatched && !matcher.hasExclusions { continue }
+                if !info.isMatched {
+                    out.append(ContextEntry(path: rel, kind: .directory, size: 0, mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid))
+                }
+                try walkDirectory(relative: rel, parent: info, into: &out)
+                continue
+            }
+            if info.isMatched { continue }
+            out.append(ContextEntry(path: rel, kind: kind, size: Int64(st.st_size), mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid))
+        }
+    }
+}
