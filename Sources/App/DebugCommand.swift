@@ -8,7 +8,7 @@ struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug",
         abstract: "Show how swbuild reads a Dockerfile, its words, its context and its build graph.",
-        subcommands: [DebugParse.self, DebugExpand.self, DebugStages.self, DebugContext.self, DebugDumpLLB.self]
+        subcommands: [DebugParse.self, DebugExpand.self, DebugStages.self, DebugContext.self, DebugDumpLLB.self, DebugFuzz.self]
     )
 }
 

@@ -54,3 +54,35 @@ struct DebugDumpLLB: ParsableCommand {
         }
     }
 }
+
+struct DebugFuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fuzz", abstract: "Feed random and mutated input to a frontend component; fail on a hang.")
+
+    @Option(help: "parser, expander or ignore.") var target: String = "parser"
+    @Option(help: "Number of inputs.") var count: Int = 1_000_000
+    @Option(help: "Random seed (runs are reproducible).") var seed: UInt64 = 1
+    @Option(help: "A directory of seed inputs (every regular file below it).") var corpus: String?
+    @Option(help: "Fail when one input takes longer than this many milliseconds.") var slowMs: Int = 1000
+
+    func run() throws {
+        guard let t = FrontendFuzzer.Target(rawValue: target) else { exitWith(message: "unknown fuzz target \(target)") }
+        var seeds: [String] = []
+        if let corpus, let walker = FileManager.default.enumerator(atPath: corpus) {
+            for case let rel as String in walker {
+                if let text = try? String(contentsOfFile: corpus + "/" + rel, encoding: .utf8), text.utf8.count < 20_000 {
+                    seeds.append(text)
+                }
+            }
+        }
+        let fuzzer = FrontendFuzzer(target: t, seed: seed, corpus: seeds)
+        let start = Date()
+        let report = fuzzer.run(count: count) { n in
+            FileHandle.standardError.write(Data("\(target): \(n) inputs\n".utf8))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print("\(target): \(report.inputs) inputs (\(report.accepted) accepted, \(report.rejected) rejected) in \(String(format: "%.1f", seconds)) s, seed \(seed), \(seeds.count) corpus files; slowest input \(report.slowest)")
+        if report.slowest > .milliseconds(slowMs) {
+            exitWith(message: "input took \(report.slowest): \(report.slowestInput.debugDescription)")
+        }
+    }
+}

@@ -22,6 +22,14 @@ public enum DockerfileParser {
             FrontendError(kind, message, at: SourceLocation(file: fileName, line: max(line, 1), column: 1, endLine: end))
         }
 
+        var scan = reader
+        var lineNumber = 0
+        while let line = scan.next() {
+            lineNumber += 1
+            if line.count > LineReader.maximumLine {
+                throw located(.syntax, "dockerfile line greater than max allowed size of \(LineReader.maximumLine - 1)", lineNumber)
+            }
+        }
         while let raw = reader.next() {
             let trimmedNL = ByteText.trimNewline(raw)
             let firstLine = ByteText.trimLeadingWhitespace(trimmedNL)
@@ -123,16 +131,18 @@ struct ParseFailure: Error {
 /// Splits bytes into lines, each keeping its `\n` (BuildKit's scanner does the same, which matters
 /// for heredoc bodies).
 struct LineReader {
+    /// BuildKit's scanner refuses lines longer than its 64 KiB buffer.
+    static let maximumLine = 64 * 1024
     let bytes: [UInt8]
     var position = 0
 
     mutating func next() -> ArraySlice<UInt8>? {
         guard position < bytes.count else { return nil }
         let start = position
-        while position < bytes.count {
-            let b = bytes[position]
-            position += 1
-            if b == UInt8(ascii: "\n") { break }
+        if let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) {
+            position = newline + 1
+        } else {
+            position = bytes.count
         }
         return bytes[start..<position]
     }
@@ -193,7 +203,9 @@ struct DirectiveState {
 }
 
 extension SyntaxNode {
+    /// RUN, COPY and ADD in shell form read heredocs, also as an ONBUILD trigger.
     var canContainHeredoc: Bool {
-        ["run", "copy", "add"].contains(keyword) && !isJSON
+        if keyword == "onbuild", let inner = nested { return inner.canContainHeredoc }
+        return ["run", "copy", "add"].contains(keyword) && !isJSON
     }
 }

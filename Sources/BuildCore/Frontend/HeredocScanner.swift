@@ -2,12 +2,13 @@ import Foundation
 
 /// Finds the heredoc openers (`<<EOF`, `<<-EOF`, `3<<"EOF"`) among the words of a RUN/COPY/ADD line,
 /// as BuildKit does: the line is split into shell words keeping quotes and escapes, and each word
-/// is matched against `^(\d*)<<(-?)([^<]*)$`.
+/// is matched against `^(\d*)<<(-?)\s*([^<]*)$`.
 enum HeredocScanner {
     static func heredocs(inLine line: String) throws(ParseFailure) -> [Heredoc] {
         var lexer = ShellLexer(escapeToken: "\\")
         lexer.rawQuotes = true
         lexer.rawEscapes = true
+        lexer.skipUnsetEnv = true
         let words = (try? lexer.expandWords(line, environment: ShellEnvironment([]))) ?? []
         var docs: [Heredoc] = []
         for word in words {
@@ -26,6 +27,8 @@ enum HeredocScanner {
         i += 2
         var chomp = false
         if i < scalars.count, scalars[i] == "-" { chomp = true; i += 1 }
+        // Go's `\s`: white space may separate `<<` from the delimiter.
+        while i < scalars.count, [" ", "\t", "\n", "\r", "\u{0C}"].contains(scalars[i]) { i += 1 }
         let rest = String(String.UnicodeScalarView(scalars[i...]))
         if rest.contains("<") || rest.isEmpty { return nil }
         var lexer = ShellLexer(escapeToken: "\\")

@@ -25,11 +25,21 @@ extension SyntaxNode {
             ("subCmd", .optional(inner?.keyword)),
             ("json", .bool(subject.isJSON)),
             ("flags", .strings(flags)),
-            ("values", .strings(subject.words)),
+            ("values", .strings(subject.jsonValues)),
             ("startLine", .int(startLine)),
             ("endLine", .int(endLine)),
             ("heredocs", .array(subject.heredocs.map { .object([("name", .string($0.name)), ("content", .string($0.content))]) })),
         ])
+    }
+}
+
+extension SyntaxNode {
+    /// The argument values as BuildKit's parser library reports them: a nested instruction counts
+    /// as one empty value, and ENV/LABEL give their name/value pairs without the separator markers.
+    var jsonValues: [String] {
+        let all = arguments.map { $0.word ?? "" }
+        guard keyword == "env" || keyword == "label", all.count % 3 == 0 else { return all }
+        return stride(from: 0, to: all.count, by: 3).flatMap { [all[$0], all[$0 + 1]] }
     }
 }
 
