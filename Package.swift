@@ -18,9 +18,15 @@ let package = Package(
             path: "Sources/CNCurses",
             providers: [.apt(["libncurses-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "BuildCore",
             dependencies: [
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/BuildCore"

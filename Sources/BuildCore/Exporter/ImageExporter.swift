@@ -1,0 +1,99 @@
+import Foundation
+
+/// What an export produced: the manifest to tag or write out, and what it points to.
+public struct ExportedImage: Sendable, Equatable {
+    public var manifest: Descriptor
+    public var config: Descriptor
+    public var layers: [LayerExport]
+    /// The config as written (rootfs and history filled in).
+    public var imageConfig: ImageConfig
+}
+
+/// Turns an ordered stack of layers plus an image config into an image in the content store:
+/// layer blobs, config and manifest. The image can then be tagged in the `ImageStore` or written
+/// out by `OCIArchiveWriter` / `DockerArchiveWriter`.
+///
+/// Reproducible: with the same layer contents, config and `sourceDateEpoch`, the manifest digest
+/// is the same on every run and machine — layers are tarred in sorted order with clamped mtimes,
+/// gzip headers carry no time, and JSON is canonical (`CanonicalJSON`). With an epoch, `created`
+/// of the config and of every history entry is the epoch, as BuildKit does.
+public struct ImageExporter: Sendable {
+    public let layerStore: LayerStore
+    public var content: ContentStore { layerStore.content }
+
+    public init(layerStore: LayerStore) {
+        self.layerStore = layerStore
+    }
+
+    /// gzip unless asked otherwise; zstd needs the `zstd` tool (`Zstd.isAvailable`).
+    public static let defaultCompression = LayerCompression.gzip
+
+    /// Exports `layers` (lowest first) under `config`, whose `rootfs` is replaced. History gets
+    /// one entry per layer when it has none, and missing entries are appended when it has fewer
+    /// non-empty entries than layers, so `history` and `diff_ids` always line up.
+    public func export(layers ids: [LayerID], config: ImageConfig, compression: LayerCompression = defaultCompression,
+                       sourceDateEpoch: Int64? = nil, annotations: [String: String]? = nil) throws -> ExportedImage {
+        var exports: [LayerExport] = []
+        for id in ids {
+            try Task.checkCancellation()
+            exports.append(try layerStore.exportLayer(id, compression: compression, sourceDateEpoch: sourceDateEpoch))
+        }
+        var config = config
+        config.rootfs = ImageConfig.RootFS(diffIDs: exports.map(\.diffID))
+        if let epoch = sourceDateEpoch {
+            let stamp = CanonicalJSON.timestamp(epoch)
+            config.created = stamp
+            config.history = config.history?.map { entry in
+                var entry = entry
+                if entry.created != nil { entry.created = stamp }
+                return entry
+            }
+        }
+        var history = config.history ?? []
+        let nonEmpty = history.filter { $0.emptyLayer != true }.count
+        if nonEmpty < exports.count {
+            for _ in nonEmpty..<exports.count {
+                history.append(ImageConfig.History(created: config.created, createdBy: "swbuild", comment: "layer"))
+            }
+        }
+        config.history = history
+
+        let configData = try CanonicalJSON.encode(config)
+        let configDigest = try content.put(configData)
+        let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, digest: configDigest, size: Int64(configData.count))
+        // An imported base layer may carry a Docker media type; an OCI manifest names OCI types.
+        let layerDescriptors = exports.map { export -> Descriptor in
+            var blob = export.blob
+            blob.mediaType = export.compression.mediaType
+            blob.annotations = nil
+            return blob
+        }
+        let manifest = ImageManifest(config: configDescriptor, layers: layerDescriptors, annotations: annotations)
+        let manifestData = try CanonicalJSON.encode(manifest)
+        let manifestDigest = try content.put(manifestData)
+        return ExportedImage(
+            manifest: Descriptor(mediaType: MediaType.imageManifest, digest: manifestDigest, size: Int64(manifestData.count)),
+            config: configDescriptor, layers: exports, imageConfig: config)
+    }
+
+    /// Every blob an image needs, manifest (or index) first, then config and layers; indexes are
+    /// followed to their manifests. Throws `blobNotFound` when one is missing.
+    static func blobs(of root: Descriptor, in content: ContentStore) throws -> [Descriptor] {
+        var result: [Descriptor] = [root]
+        guard content.contains(root.digest) else { throw ImageError.blobNotFound(root.digest) }
+        let data = try content.data(for: root.digest)
+        if MediaType.isIndex(root.mediaType) {
+            let index = try CanonicalJSON.decode(ImageIndex.self, from: data, what: "index \(root.digest)")
+            for manifest in index.manifests where content.contains(manifest.digest) {
+                result += try blobs(of: manifest, in: content)
+            }
+        } else {
+            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data, what: "manifest \(root.digest)")
+            result.append(manifest.config)
+            result += manifest.layers
+            for blob in result where !content.contains(blob.digest) { throw ImageError.blobNotFound(blob.digest) }
+        }
+        var seen = Set<Digest>()
+        return result.filter { seen.insert($0.digest).inserted }
+    }
+}
