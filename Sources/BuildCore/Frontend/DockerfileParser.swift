@@ -194,10 +194,12 @@ struct DirectiveState {
         while i < end, isSpace(line[i]) { i += 1 }
         guard i < end, line[i] == UInt8(ascii: "=") else { return nil }
         i += 1
+        guard i < end else { return nil }
         while i < end, isSpace(line[i]) { i += 1 }
+        // Only blanks after `=`: the regex backs off and the last blank is the value.
+        guard i < end else { return (name, ByteText.string(line[(end - 1)..<end])) }
         var valueEnd = end
         while valueEnd > i, isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
-        guard valueEnd > i else { return nil }
         return (name, ByteText.string(line[i..<valueEnd]))
     }
 }

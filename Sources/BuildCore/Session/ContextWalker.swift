@@ -13,6 +13,9 @@ public struct ContextEntry: Sendable, Equatable {
     public var mode: UInt32
     public var uid: UInt32
     public var gid: UInt32
+    /// Only used to decide whether a cached checksum is still valid; never part of a checksum.
+    public var mtimeNanoseconds: Int64 = 0
+    public var inode: UInt64 = 0
 }
 
 /// Walks a build context top-down, leaving out what `.dockerignore` excludes. An excluded
@@ -97,13 +100,15 @@ public struct ContextWalker: Sendable {
             if type == S_IFDIR {
                 if info.isMatched && !matcher.hasExclusions { continue }
                 if !info.isMatched {
-                    out.append(ContextEntry(path: rel, kind: .directory, size: 0, mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid))
+                    out.append(ContextEntry(path: rel, kind: .directory, size: 0, mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid,
+                                            mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino)))
                 }
                 try walkDirectory(relative: rel, parent: info, into: &out)
                 continue
             }
             if info.isMatched { continue }
-            out.append(ContextEntry(path: rel, kind: kind, size: Int64(st.st_size), mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid))
+            out.append(ContextEntry(path: rel, kind: kind, size: Int64(st.st_size), mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid,
+                                    mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino)))
         }
     }
 }

@@ -3,13 +3,13 @@ import BuildCore
 import Foundation
 
 /// The `swbuild-tui` command line: argument parsing and wiring only; the work is in BuildCore.
-struct SwbuildTUI: ParsableCommand {
+@main
+struct SwbuildTUI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swbuild-tui",
         abstract: "A BuildKit-class Dockerfile builder with a live terminal dashboard.",
         version: SwbuildVersion.current,
-        subcommands: [DebugCommand.self, RootCommand.self]
+        subcommands: [BuildCommand.self, ImageCommand.self, DebugCommand.self, RootCommand.self]
     )
 }
 
-SwbuildTUI.main()

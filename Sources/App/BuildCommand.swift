@@ -1,0 +1,155 @@
+import ArgumentParser
+import BuildCore
+import Foundation
+
+/// `swbuild-tui build`: the flags of `docker buildx build`, wired to a `Build`.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build", abstract: "Build an image from a Dockerfile.")
+
+    enum Progress: String, ExpressibleByArgument, CaseIterable { case auto, tty, plain, rawjson, quiet }
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .shortAndLong, help: ArgumentHelp("Path to the Dockerfile (default: CONTEXT/Dockerfile).", valueName: "file"))
+    var file: String?
+    @Option(name: [.customShort("t"), .long], help: ArgumentHelp("Name the image in the local store; repeatable.", valueName: "name"))
+    var tag: [String] = []
+    @Option(help: "Set the target build stage.") var target: String?
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build-time variable; repeatable.", valueName: "K=V"))
+    var buildArgs: [String] = []
+    @Flag(name: .customLong("no-cache"), help: "Do not use the cache.") var noCache = false
+    @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Do not use the cache for this stage; repeatable.", valueName: "stage"))
+    var noCacheFilter: [String] = []
+    @Option(help: "Run at most this many steps at once.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Progress output: auto, tty, plain, rawjson or quiet.") var progress: Progress = .auto
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output: type=oci|docker|local|tar,dest=PATH; repeatable.", valueName: "spec"))
+    var output: [String] = []
+    @Option(help: ArgumentHelp("Secret to expose to RUN --mount=type=secret: id=ID,src=PATH or id=ID,env=VAR.", valueName: "spec"))
+    var secret: [String] = []
+    @Option(help: ArgumentHelp("SSH agent socket to forward: default or ID=SOCKET.", valueName: "spec"))
+    var ssh: [String] = []
+    @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: runc or crun.") var ociRuntime: String = "runc"
+    @Argument(help: "The build context directory.") var context: String
+
+    func run() async throws {
+        let root = global.stateRoot
+        var args: [String: String] = [:]
+        for (k, v) in keyValues(buildArgs) { args[k] = v }
+        var outputs: [OutputSpec] = []
+        do {
+            for o in output { outputs.append(try OutputSpec.parse(o)) }
+        } catch {
+            exitWith(error)
+        }
+        let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
+        let request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
+                                   buildArgs: args, tags: tag, noCache: noCache, noCacheStages: Set(noCacheFilter),
+                                   jobs: jobs, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
+                                   runtime: ociRuntime, sourceDateEpoch: epoch)
+        let build = Build(request: request, root: root)
+        let bus = EventBus()
+        let printer = Task { await ProgressOutput(mode: progress).print(await bus.subscribe()) }
+        let task = Task { await build.run(bus: bus) }
+        let signals = SignalTrap { task.cancel() }
+        let outcome = await task.value
+        signals.release()
+        await printer.value
+        if progress == .quiet, let digest = outcome.imageDigest { print(digest) }
+        switch outcome.status {
+        case .succeeded:
+            break
+        case .failed:
+            FileHandle.standardError.write(Data("error: \(outcome.errorText ?? "build failed")\n".utf8))
+            throw ExitCode(1)
+        case .canceled:
+            FileHandle.standardError.write(Data("build canceled\n".utf8))
+            throw ExitCode(130)
+        }
+    }
+
+    func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    /// `--secret id=ID,src=PATH` / `id=ID,env=VAR` (docker's forms; `source` and `type` accepted).
+    func secrets() throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for spec in secret {
+            var fields: [String: String] = [:]
+            for part in spec.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                fields[kv[0]] = kv.count > 1 ? kv[1] : ""
+            }
+            guard let id = fields["id"] else { exitWith(message: "--secret \(spec): id= is required") }
+            if let src = fields["src"] ?? fields["source"] {
+                guard let data = FileManager.default.contents(atPath: src) else { exitWith(message: "--secret \(id): cannot read \(src)") }
+                out[id] = data
+            } else {
+                let name = fields["env"] ?? id
+                guard let value = ProcessInfo.processInfo.environment[name] else { exitWith(message: "--secret \(id): environment variable \(name) is not set") }
+                out[id] = Data(value.utf8)
+            }
+        }
+        return out
+    }
+
+    func sshAgents() -> [String: String] {
+        var out: [String: String] = [:]
+        for spec in ssh {
+            let kv = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            let socket = kv.count > 1 ? kv[1] : ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] ?? ""
+            out[kv[0]] = socket
+        }
+        return out
+    }
+}
+
+/// Cancels the build on SIGINT/SIGTERM (a second signal exits at once).
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ onSignal: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            var fired = false
+            source.setEventHandler {
+                if fired { Foundation.exit(130) }
+                fired = true
+                onSignal()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func release() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// Writes progress for the chosen mode: BuildKit's plain format or rawjson on stderr, or nothing.
+struct ProgressOutput {
+    let mode: BuildCommand.Progress
+
+    func print(_ events: AsyncStream<BuildEvent>) async {
+        switch mode {
+        case .quiet:
+            for await _ in events {}
+        case .rawjson:
+            var encoder = RawJSONEncoder()
+            for await e in events {
+                if let line = encoder.encode(e) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            }
+        case .plain, .auto, .tty:
+            var printer = PlainProgressPrinter()
+            for await e in events {
+                let text = printer.consume(e)
+                if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
+            }
+            let rest = printer.finish()
+            if !rest.isEmpty { FileHandle.standardError.write(Data(rest.utf8)) }
+        }
+    }
+}

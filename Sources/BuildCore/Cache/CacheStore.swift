@@ -1,0 +1,75 @@
+import Foundation
+
+/// What the cache remembers for a key: the layers of the result and how long it took to make.
+public struct CacheRecord: Codable, Sendable, Equatable {
+    public var key: String
+    /// Layer ids, bottom to top.
+    public var layers: [String]
+    public var duration: Double
+    public var created: Date
+    public var lastUsed: Date
+    public var name: String
+
+    public init(key: String, layers: [String], duration: Double, created: Date = Date(), lastUsed: Date = Date(), name: String) {
+        self.key = key
+        self.layers = layers
+        self.duration = duration
+        self.created = created
+        self.lastUsed = lastUsed
+        self.name = name
+    }
+}
+
+/// The content-addressed cache index: one small JSON file per cache key under `<root>/cache/keys`,
+/// written atomically, so a build killed at any moment leaves every record whole or absent. A
+/// record whose layers are gone (pruned, or never committed) is a miss, never an error.
+public actor CacheStore {
+    public let directory: String
+
+    public init(root: StateRoot) {
+        directory = root.subdirectory("cache/keys")
+    }
+
+    func path(_ key: String) -> String {
+        directory + "/" + key.replacingOccurrences(of: "sha256:", with: "") + ".json"
+    }
+
+    /// The record for `key` if every layer it names still exists.
+    public func lookup(_ key: String, layerExists: (String) -> Bool) -> CacheRecord? {
+        guard let data = FileManager.default.contents(atPath: path(key)),
+              let record = try? Self.decoder.decode(CacheRecord.self, from: data),
+              record.layers.allSatisfy(layerExists) else { return nil }
+        var touched = record
+        touched.lastUsed = Date()
+        try? store(touched)
+        return record
+    }
+
+    public func store(_ record: CacheRecord) throws {
+        try AtomicFile.write(try Self.encoder.encode(record), to: path(record.key))
+    }
+
+    public func all() -> [CacheRecord] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.compactMap { name in
+            FileManager.default.contents(atPath: directory + "/" + name).flatMap { try? Self.decoder.decode(CacheRecord.self, from: $0) }
+        }
+    }
+
+    public func remove(_ key: String) {
+        try? FileManager.default.removeItem(atPath: path(key))
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}

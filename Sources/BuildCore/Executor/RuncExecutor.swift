@@ -1,0 +1,191 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs each step as an OCI runtime bundle started with `runc run` (or crun): its own PID, mount,
+/// IPC and UTS namespaces (and network namespace for `--network=none`), /proc, /dev, /dev/shm,
+/// a hostname, /etc/hosts and /etc/resolv.conf as BuildKit provides them, BuildKit's default
+/// capabilities. Cancellation kills and deletes the container.
+public struct RuncExecutor: Executor {
+    public var runtime: String
+    /// The runtime's own state directory (`--root`), under swbuild's state root.
+    public var stateDirectory: String
+    /// Where bundles are written (the build session's scratch area).
+    public var bundleDirectory: String
+
+    public init(runtime: String = "runc", stateDirectory: String, bundleDirectory: String) {
+        self.runtime = runtime
+        self.stateDirectory = stateDirectory
+        self.bundleDirectory = bundleDirectory
+    }
+
+    public func run(_ request: ExecRequest, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError) {
+        let id = "swb-" + UUID().uuidString.lowercased().prefix(18).replacingOccurrences(of: "-", with: "")
+        let bundle = bundleDirectory + "/" + id
+        let identity = UserResolver(rootfs: request.rootfs).resolve(request.op.user)
+        do {
+            try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            try Self.prepareRootfs(request, identity: identity)
+            try Data(Self.hosts.utf8).write(to: URL(fileURLWithPath: bundle + "/hosts"))
+            try Data(Self.resolvConf().utf8).write(to: URL(fileURLWithPath: bundle + "/resolv.conf"))
+            let spec = RuntimeSpec(request: request, identity: identity, bundle: bundle)
+            try AtomicFile.write(spec.json(), to: bundle + "/config.json")
+        } catch let e as ExecutorError {
+            try? FileManager.default.removeItem(atPath: bundle)
+            throw e
+        } catch {
+            try? FileManager.default.removeItem(atPath: bundle)
+            throw .runtimeFailed("cannot prepare the container bundle: \(error)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: bundle) }
+        let status = try await launch(id: id, bundle: bundle, output: output)
+        if Task.isCancelled { throw .canceled }
+        guard status == 0 else {
+            throw .processFailed(command: request.op.args.joined(separator: " "), exitCode: status)
+        }
+    }
+
+    /// Creates the working directory (as BuildKit does) and the mount points the spec needs.
+    static func prepareRootfs(_ request: ExecRequest, identity: UserResolver.Identity) throws {
+        let cwd = request.rootfs + "/" + request.op.cwd
+        if !FileManager.default.fileExists(atPath: cwd) {
+            try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+            chown(cwd, identity.uid, identity.gid)
+        }
+        for m in request.mounts {
+            let target = request.rootfs + "/" + m.target
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: target, isDirectory: &isDir) { continue }
+            var sourceIsDir: ObjCBool = true
+            if case .bind = m.kind { _ = FileManager.default.fileExists(atPath: m.source, isDirectory: &sourceIsDir) }
+            if sourceIsDir.boolValue {
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            } else {
+                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: target, contents: nil)
+            }
+        }
+    }
+
+    static let hosts = "127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+    static func resolvConf() -> String {
+        let host = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        let usable = host.split(separator: "\n").filter { line in
+            !(line.hasPrefix("nameserver 127.") || line.hasPrefix("nameserver ::1"))
+        }
+        if usable.contains(where: { $0.hasPrefix("nameserver") }) { return usable.joined(separator: "\n") + "\n" }
+        return "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+    }
+
+    /// Starts `runc run`, streams its output, and returns the exit status. Cancelling the task kills
+    /// the container and waits for it to go.
+    func launch(id: String, bundle: String, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RuntimeLocator.path(of: runtime))
+        process.arguments = ["--root", stateDirectory, "run", "--bundle", bundle, id]
+        process.standardInput = FileHandle.nullDevice
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let drained = DrainCounter(count: 2)
+        out.fileHandleForReading.readabilityHandler = { h in
+            let data = h.availableData
+            if data.isEmpty { h.readabilityHandler = nil; drained.signal() } else { output(1, data) }
+        }
+        err.fileHandleForReading.readabilityHandler = { h in
+            let data = h.availableData
+            if data.isEmpty { h.readabilityHandler = nil; drained.signal() } else { output(2, data) }
+        }
+        let runtime = self.runtime, state = self.stateDirectory
+        let status: Int32 = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
+                do {
+                    try process.run()
+                } catch {
+                    process.terminationHandler = nil
+                    output(2, Data("cannot start \(runtime): \(error)\n".utf8))
+                    continuation.resume(returning: 127)
+                }
+            }
+        } onCancel: {
+            RuntimeLocator.kill(runtime: runtime, state: state, id: id)
+        }
+        await drained.wait()
+        RuntimeLocator.delete(runtime: runtime, state: state, id: id)
+        return status
+    }
+}
+
+/// Waits until both output pipes reached end of file, so no output is lost after exit.
+final class DrainCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { remaining = count }
+
+    func signal() {
+        lock.lock()
+        remaining -= 1
+        let ready = remaining <= 0 ? waiters : []
+        if remaining <= 0 { waiters = [] }
+        lock.unlock()
+        for w in ready { w.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if remaining <= 0 {
+                lock.unlock()
+                c.resume()
+            } else {
+                waiters.append(c)
+                lock.unlock()
+            }
+        }
+    }
+}
+
+/// Finds the OCI runtime binary and runs its kill/delete/list commands.
+public enum RuntimeLocator {
+    public static func path(of runtime: String) -> String {
+        if runtime.hasPrefix("/") { return runtime }
+        for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/sbin", "/bin"] {
+            let p = dir + "/" + runtime
+            if access(p, X_OK) == 0 { return p }
+        }
+        return "/usr/sbin/" + runtime
+    }
+
+    static func runQuietly(_ runtime: String, _ args: [String]) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path(of: runtime))
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try? p.run()
+        p.waitUntilExit()
+    }
+
+    public static func kill(runtime: String, state: String, id: String) {
+        runQuietly(runtime, ["--root", state, "kill", "--all", id, "KILL"])
+    }
+
+    public static func delete(runtime: String, state: String, id: String) {
+        runQuietly(runtime, ["--root", state, "delete", "--force", id])
+    }
+
+    /// Deletes every container in `state` whose id is not in `keep` (leftovers of killed builds).
+    public static func deleteAll(runtime: String, state: String, except keep: Set<String> = []) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? []
+        for id in names where id.hasPrefix("swb-") && !keep.contains(id) {
+            kill(runtime: runtime, state: state, id: id)
+            delete(runtime: runtime, state: state, id: id)
+        }
+    }
+}

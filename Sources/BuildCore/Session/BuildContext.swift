@@ -1,0 +1,148 @@
+import Foundation
+
+/// The build context, read once: every entry `.dockerignore` lets through, with a content
+/// checksum per regular file. Checksums follow BuildKit: mode, uid, gid and bytes count, mtime
+/// does not. A stat cache under the state root makes an unchanged second load re-hash nothing.
+public struct BuildContext: Sendable {
+    public var root: String
+    public var entries: [ContextEntry]
+    /// Content digest of each regular file, and the target of each symlink, by relative path.
+    public var contents: [String: String]
+    public var ignorePatterns: [String]
+    /// Bytes hashed during this load (0 when the stat cache answered everything).
+    public var bytesHashed: Int64
+    public var filesHashed: Int
+
+    public var totalBytes: Int64 { entries.reduce(0) { $0 + $1.size } }
+
+    /// Loads a context: walks it, then hashes the files the stat cache does not vouch for, in
+    /// parallel (`jobs` at a time).
+    public static func load(root: String, patterns: [String], ignoreFile: String? = nil, statCache: StatCache?,
+                            jobs: Int = ProcessInfo.processInfo.activeProcessorCount) async throws -> BuildContext {
+        let entries = try ContextWalker(root: root, patterns: patterns, ignoreFile: ignoreFile).walk()
+        var contents: [String: String] = [:]
+        var toHash: [ContextEntry] = []
+        let cached = statCache?.entries ?? [:]
+        for e in entries {
+            switch e.kind {
+            case .symlink:
+                contents[e.path] = "link:" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + e.path)) ?? "")
+            case .file:
+                if let hit = cached[e.path], hit.matches(e) {
+                    contents[e.path] = hit.digest
+                } else {
+                    toHash.append(e)
+                }
+            default:
+                break
+            }
+        }
+        var hashedBytes: Int64 = 0
+        let results = try await FileHasher.hash(toHash.map { root + "/" + $0.path }, jobs: max(1, jobs))
+        for (entry, digest) in zip(toHash, results) {
+            contents[entry.path] = digest
+            hashedBytes += entry.size
+        }
+        var context = BuildContext(root: root, entries: entries, contents: contents, ignorePatterns: patterns,
+                                   bytesHashed: hashedBytes, filesHashed: toHash.count)
+        if var statCache {
+            statCache.update(with: context)
+            try? statCache.save()
+            context.root = root
+        }
+        return context
+    }
+
+    /// The checksum of what a COPY source selects: every entry at or below the matched paths, with
+    /// path (relative to the match), type, mode, uid, gid and content. Wildcards are expanded as
+    /// COPY expands them. Empty when nothing matches.
+    public func checksum(selecting source: String) -> (digest: String, paths: [String]) {
+        let matches = ContextSelection.match(source, in: entries)
+        var lines: [String] = []
+        var paths: [String] = []
+        for m in matches {
+            for e in entries where e.path == m || e.path.hasPrefix(m == "" ? "" : m + "/") {
+                let rel = m.isEmpty ? e.path : String(e.path.dropFirst(m.count))
+                lines.append("\(rel)\u{0}\(e.kind)\u{0}\(String(e.mode & 0o7777, radix: 8))\u{0}\(e.uid)\u{0}\(e.gid)\u{0}\(contents[e.path] ?? "")")
+                paths.append(e.path)
+            }
+        }
+        return (Digest.sha256(lines.joined(separator: "\n")).value, paths)
+    }
+}
+
+/// How COPY sources select context paths: a path, a directory, or a wildcard pattern
+/// (`*`, `?`, `[...]`, as Go's `filepath.Match`), relative to the context root.
+enum ContextSelection {
+    static func match(_ source: String, in entries: [ContextEntry]) -> [String] {
+        let cleaned = StageResolver.join("/", source).dropFirst()
+        let path = String(cleaned)
+        if path.isEmpty { return [""] }
+        if !path.contains(where: { "*?[".contains($0) }) {
+            return entries.contains { $0.path == path } ? [path] : []
+        }
+        let depth = path.split(separator: "/").count
+        return entries.filter { e in
+            e.path.split(separator: "/").count == depth && GlobMatch.matches(pattern: path, path: e.path)
+        }.map(\.path)
+    }
+}
+
+/// Go's `filepath.Match` for COPY wildcards: `*` and `?` do not cross `/`, `[...]` classes.
+enum GlobMatch {
+    static func matches(pattern: String, path: String) -> Bool {
+        let p = Array(pattern.unicodeScalars), s = Array(path.unicodeScalars)
+        return match(p, 0, s, 0)
+    }
+
+    private static func match(_ p: [Unicode.Scalar], _ pi: Int, _ s: [Unicode.Scalar], _ si: Int) -> Bool {
+        var pi = pi, si = si
+        while pi < p.count {
+            switch p[pi] {
+            case "*":
+                var k = si
+                while true {
+                    if match(p, pi + 1, s, k) { return true }
+                    if k >= s.count || s[k] == "/" { return false }
+                    k += 1
+                }
+            case "?":
+                guard si < s.count, s[si] != "/" else { return false }
+                pi += 1
+                si += 1
+            case "[":
+                guard si < s.count, s[si] != "/" else { return false }
+                var j = pi + 1
+                var negate = false
+                if j < p.count, p[j] == "^" || p[j] == "!" { negate = true; j += 1 }
+                var found = false
+                var first = true
+                while j < p.count, p[j] != "]" || first {
+                    first = false
+                    var lo = p[j]
+                    if lo == "\\", j + 1 < p.count { j += 1; lo = p[j] }
+                    var hi = lo
+                    if j + 2 < p.count, p[j + 1] == "-", p[j + 2] != "]" {
+                        hi = p[j + 2]
+                        if hi == "\\", j + 3 < p.count { j += 1; hi = p[j + 2] }
+                        j += 2
+                    }
+                    if s[si].value >= lo.value && s[si].value <= hi.value { found = true }
+                    j += 1
+                }
+                guard j < p.count, found != negate else { return false }
+                pi = j + 1
+                si += 1
+            case "\\" where pi + 1 < p.count:
+                guard si < s.count, s[si] == p[pi + 1] else { return false }
+                pi += 2
+                si += 1
+            default:
+                guard si < s.count, s[si] == p[pi] else { return false }
+                pi += 1
+                si += 1
+            }
+        }
+        return si == s.count
+    }
+}

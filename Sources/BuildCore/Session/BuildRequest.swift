@@ -1,0 +1,72 @@
+import Foundation
+
+/// Everything a user asks of one build, as `swbuild-tui build` flags give it.
+public struct BuildRequest: Sendable {
+    public var contextPath: String
+    public var dockerfilePath: String
+    public var target: String?
+    public var buildArgs: [String: String]
+    public var tags: [String]
+    public var noCache: Bool
+    public var noCacheStages: Set<String>
+    public var jobs: Int
+    public var outputs: [OutputSpec]
+    /// Secret values by id (read from `--secret id=ID,src=PATH|env=VAR` by the caller).
+    public var secrets: [String: Data]
+    public var sshAgents: [String: String]
+    public var runtime: String
+    public var sourceDateEpoch: Int64?
+    public var compression: String
+
+    public init(contextPath: String, dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String] = [:],
+                tags: [String] = [], noCache: Bool = false, noCacheStages: Set<String> = [],
+                jobs: Int = ProcessInfo.processInfo.activeProcessorCount, outputs: [OutputSpec] = [],
+                secrets: [String: Data] = [:], sshAgents: [String: String] = [:], runtime: String = "runc",
+                sourceDateEpoch: Int64? = nil, compression: String = "gzip") {
+        self.contextPath = contextPath
+        self.dockerfilePath = dockerfilePath ?? (contextPath as NSString).appendingPathComponent("Dockerfile")
+        self.target = target
+        self.buildArgs = buildArgs
+        self.tags = tags
+        self.noCache = noCache
+        self.noCacheStages = noCacheStages
+        self.jobs = jobs
+        self.outputs = outputs
+        self.secrets = secrets
+        self.sshAgents = sshAgents
+        self.runtime = runtime
+        self.sourceDateEpoch = sourceDateEpoch
+        self.compression = compression
+    }
+}
+
+/// `--output type=oci|docker|local|tar,dest=PATH` (and the image store for `-t`).
+public struct OutputSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable { case oci, docker, local, tar, image }
+    public var kind: Kind
+    public var destination: String?
+    public var name: String?
+
+    public init(kind: Kind, destination: String? = nil, name: String? = nil) {
+        self.kind = kind
+        self.destination = destination
+        self.name = name
+    }
+
+    /// Parses buildx's CSV form; `-o DIR` alone means `type=local,dest=DIR`.
+    public static func parse(_ text: String) throws(FrontendError) -> OutputSpec {
+        if !text.contains("=") { return OutputSpec(kind: .local, destination: text) }
+        var fields: [String: String] = [:]
+        for field in CSVFields.split(text) {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw FrontendError(.invalidFlag, "invalid output field \(GoQuote.quote(field)): expected key=value") }
+            fields[parts[0].lowercased()] = parts[1]
+        }
+        guard let type = fields["type"], let kind = Kind(rawValue: type) else {
+            throw FrontendError(.invalidFlag, "unsupported output type \(GoQuote.quote(fields["type"] ?? "")): use oci, docker, local, tar or image")
+        }
+        let dest = fields["dest"]
+        if kind != .image && dest == nil { throw FrontendError(.invalidFlag, "output type=\(type) needs dest=PATH") }
+        return OutputSpec(kind: kind, destination: dest, name: fields["name"])
+    }
+}

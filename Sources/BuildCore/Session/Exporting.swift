@@ -1,0 +1,83 @@
+import Foundation
+
+/// The export phase of a build: the target's layers and config become an image (content store),
+/// then each requested output is written; `-t` names go to the local image store.
+struct Exporting {
+    let build: Build
+    let prepared: PreparedBuild
+    let results: [Digest: VertexResult]
+
+    struct Exported {
+        var imageDigest: String?
+        var outputs: [String]
+    }
+
+    func run(events: AsyncStream<BuildEvent>.Continuation) async throws -> Exported {
+        let request = build.request
+        let plan = prepared.plan
+        let graph = prepared.graph
+        let snapshot = graph.target.flatMap { results[$0]?.snapshot } ?? .empty
+        // The base image config, when the chain starts from an image.
+        let chain = ImageConfigBuilder.chain(plan, to: plan.targetIndex)
+        var baseConfig: Data?
+        if case .image(let ref) = plan.stages[chain[0]].source {
+            baseConfig = try await prepared.images.resolve(ImageReference.normalize(ref), platform: plan.stages[chain[0]].platform).config
+        }
+        let created = request.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
+        let config = ImageConfigBuilder(plan: plan, baseConfig: baseConfig, created: created).build(stage: plan.targetIndex)
+        var outputs = request.outputs
+        if outputs.isEmpty && !request.tags.isEmpty { outputs = [OutputSpec(kind: .image)] }
+        guard !outputs.isEmpty else { return Exported(imageDigest: nil, outputs: []) }
+
+        let exportVertex = Digest.sha256("export:" + build.buildID)
+        events.yield(BuildEvent(.plan([PlannedVertex(digest: exportVertex, name: "exporting to image", inputs: graph.target.map { [$0] } ?? [],
+                                                     stage: nil, startLine: nil, endLine: nil)])))
+        events.yield(BuildEvent(.vertexStarted(exportVertex)))
+        let started = Date()
+        let layerStore = prepared.snapshotter.layers
+        let compression = LayerCompression(rawValue: request.compression) ?? .gzip
+        let layers = snapshot.layers.map { LayerID($0) }
+        let needsImage = outputs.contains { $0.kind != .local && $0.kind != .tar }
+        var image: ExportedImage?
+        if needsImage {
+            image = try ImageExporter(layerStore: layerStore).export(layers: layers, config: config, compression: compression,
+                                                                  sourceDateEpoch: request.sourceDateEpoch)
+            events.yield(BuildEvent(.progress(ProgressUpdate(digest: exportVertex, id: "exporting layers", current: Int64(layers.count),
+                                                             total: Int64(layers.count), completed: true))))
+        }
+        var written: [String] = []
+        for output in outputs {
+            try Task.checkCancellation()
+            switch output.kind {
+            case .image:
+                guard let image else { continue }
+                for name in request.tags + (output.name.map { [$0] } ?? []) {
+                    try prepared.images.store.tag(name, manifest: image.manifest)
+                    written.append("image \(name)")
+                }
+            case .oci:
+                guard let image, let dest = output.destination else { continue }
+                try OCIArchiveWriter(content: layerStore.content).write(manifest: image.manifest, name: request.tags.first ?? output.name,
+                                                                        to: dest, sourceDateEpoch: request.sourceDateEpoch)
+                written.append("oci archive \(dest)")
+            case .docker:
+                guard let image, let dest = output.destination else { continue }
+                let names = request.tags + (output.name.map { [$0] } ?? [])
+                try DockerArchiveWriter(content: layerStore.content).write(manifest: image.manifest, names: names, to: dest,
+                                                                           sourceDateEpoch: request.sourceDateEpoch)
+                written.append("docker archive \(dest)")
+            case .local:
+                guard let dest = output.destination else { continue }
+                try RootfsWriter(layerStore: layerStore).write(layers: layers, to: dest)
+                written.append("directory \(dest)")
+            case .tar:
+                guard let dest = output.destination else { continue }
+                try RootfsWriter(layerStore: layerStore).writeTar(layers: layers, to: dest, sourceDateEpoch: request.sourceDateEpoch)
+                written.append("tar \(dest)")
+            }
+        }
+        events.yield(BuildEvent(.vertexCompleted(VertexCompletion(digest: exportVertex, status: .done,
+                                                                  duration: Date().timeIntervalSince(started)))))
+        return Exported(imageDigest: image?.manifest.digest.value, outputs: written)
+    }
+}

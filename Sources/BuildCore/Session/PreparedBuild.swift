@@ -1,0 +1,78 @@
+import Foundation
+
+/// A build after its Dockerfile is understood and its context loaded: ready to solve.
+struct PreparedBuild: Sendable {
+    let plan: BuildPlan
+    let graph: BuildGraph
+    let context: BuildContext?
+    let solver: Solver
+    let explainer: MissExplainer
+    let images: LocalImages
+    let session: BuildSessionLock
+    let snapshotter: Snapshotter
+}
+
+extension Build {
+    /// Parses, resolves (with the base images' ENV), lowers, announces the plan, loads the context
+    /// and sets up the solver with the real runtime.
+    func prepare(text: String, events: AsyncStream<BuildEvent>.Continuation) async throws -> PreparedBuild {
+        let dockerfile = try Dockerfile.parse(text, fileName: request.dockerfilePath)
+        let images = try LocalImages(root: root)
+        var options = FrontendOptions(buildArgs: request.buildArgs, target: request.target)
+        // First pass to learn the base images, then resolve again with their ENV.
+        let firstPlan = try StageResolver(options: options).resolve(dockerfile)
+        for stage in firstPlan.stages {
+            if case .image(let ref) = stage.source, let env = images.environment(ref) { options.baseImageEnvironment[ref] = env }
+        }
+        let plan = try StageResolver(options: options).resolve(dockerfile)
+        for w in plan.warnings { events.yield(BuildEvent(.warning(BuildWarning(message: w, file: request.dockerfilePath)))) }
+        let (patterns, ignoreFile) = ContextWalker.ignorePatterns(context: request.contextPath, dockerfile: request.dockerfilePath)
+        let graph = try GraphBuilder(contextExcludes: patterns).build(plan)
+        events.yield(BuildEvent(.plan(graph.vertices.map { v in
+            PlannedVertex(digest: v.digest, name: v.name, inputs: v.inputs, stage: v.stage,
+                          startLine: v.location?.line, endLine: v.location?.endLine)
+        })))
+        var context: BuildContext?
+        if graph.vertices.contains(where: { if case .source(.local) = $0.op { return true }; return false }) {
+            context = try await BuildContext.load(root: request.contextPath, patterns: patterns, ignoreFile: ignoreFile,
+                                                  statCache: StatCache.open(root: root, contextPath: request.contextPath),
+                                                  jobs: max(2, request.jobs))
+        }
+        let session = try BuildSessionLock(root: root, id: buildID)
+        let snapshotter = try Snapshotter(root: root, session: session)
+        var argNames = Set(dockerfile.globalArgs.map(\.name))
+        for stage in dockerfile.stages {
+            for case .arg(let decls) in stage.instructions.map(\.instruction) { argNames.formUnion(decls.map(\.name)) }
+        }
+        let explainer = MissExplainer(root: root, dockerfilePath: request.dockerfilePath, target: request.target, argNames: argNames)
+        let executor = RuncExecutor(runtime: request.runtime, stateDirectory: root.subdirectory("runc") + "/" + buildID,
+                                    bundleDirectory: session.directory)
+        let solver = Solver(graph: graph, plan: plan, context: context, executor: executor, images: images,
+                            cache: CacheStore(root: root), snapshotter: snapshotter,
+                            options: SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
+                                                  secrets: request.secrets, sshAgents: request.sshAgents),
+                            explainer: explainer, events: events)
+        return PreparedBuild(plan: plan, graph: graph, context: context, solver: solver, explainer: explainer, images: images,
+                             session: session, snapshotter: snapshotter)
+    }
+}
+
+/// A failed step as the user sees it: the error, the Dockerfile excerpt, the end of the log.
+struct FailureReport {
+    let error: SolveError
+    let source: String
+
+    var text: String {
+        var out = ""
+        if let location = error.location {
+            out += Diagnostic(location: location, message: error.message, source: source).description
+        } else {
+            out += error.message
+        }
+        if let name = error.name { out = "\(name):\n" + out }
+        if !error.logTail.isEmpty {
+            out += "\n--- last lines of output ---\n" + error.logTail.suffix(10).joined(separator: "\n")
+        }
+        return out
+    }
+}

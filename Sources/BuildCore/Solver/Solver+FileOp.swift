@@ -1,0 +1,180 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Solver {
+    /// Applies a file vertex's actions, in order, on the merged view of its base.
+    func applyFileOp(_ file: FileOp, vertex v: Vertex, inputs: [VertexResult], merged: String,
+                     cleanups: inout [@Sendable () -> Void]) async throws {
+        let users = UserResolver(rootfs: merged)
+        func owner(_ spec: String?) throws -> (UInt32, UInt32)? {
+            guard let spec, !spec.isEmpty else { return nil }
+            guard let id = users.identity(spec) else {
+                let name = spec.split(separator: ":").first.map(String.init) ?? spec
+                throw SolveError(message: "unable to find user \(name): no matching entries in passwd file")
+            }
+            return (id.uid, id.gid)
+        }
+        for action in file.actions {
+            try Task.checkCancellation()
+            switch action {
+            case .mkdir(let path, let mode, _, let ownerSpec):
+                let resolved = ScopedPath.resolve(path, in: merged)
+                try FileActions.mkdirAll(resolved, mode: mode, owner: (try? owner(ownerSpec)) ?? nil)
+            case .mkfile(let path, let mode, _, let content, let ownerSpec):
+                let resolved = ScopedPath.resolve(path, in: merged, followFinal: false)
+                try FileActions.writeFile(Data(content.utf8), at: resolved, mode: mode, owner: try owner(ownerSpec) ?? (0, 0))
+            case .rm(let path, let allowNotFound):
+                let resolved = ScopedPath.resolve(path, in: merged, followFinal: false)
+                do {
+                    try FileManager.default.removeItem(atPath: resolved)
+                } catch {
+                    if !allowNotFound { throw SolveError(message: "cannot remove \(path): not found") }
+                }
+            case .copy(let c):
+                let (root, context) = try sourceRoot(input: c.input, vertex: v, inputs: inputs, cleanups: &cleanups)
+                try CopyPlanner(action: c, sourceRoot: root, context: context, destinationRoot: merged,
+                                owner: try owner(c.owner) ?? (0, 0)).run()
+            }
+        }
+    }
+}
+
+/// COPY/ADD semantics: wildcard expansion, "a directory's contents", destination rules
+/// (trailing `/`, existing directory), `--parents`, `--exclude`, `--chmod`, ADD's archive
+/// unpacking, all scoped to the destination root filesystem.
+struct CopyPlanner {
+    let action: CopyAction
+    let sourceRoot: String
+    let context: BuildContext?
+    let destinationRoot: String
+    let owner: (UInt32, UInt32)
+
+    var mode: UInt32? { action.mode.flatMap { UInt32($0, radix: 8) } }
+
+    func matches() throws -> [String] {
+        let pattern = String(StageResolver.join("/", action.source).dropFirst())
+        if let context {
+            let found = ContextSelection.match(action.source, in: context.entries)
+            if found.isEmpty && !(pattern.contains(where: { "*?[".contains($0) }) && action.allowEmptyWildcard) {
+                throw SolveError(message: "failed to compute cache key: \"/\(pattern)\": not found (is it excluded by .dockerignore?)")
+            }
+            return found
+        }
+        if pattern.isEmpty { return [""] }
+        if !pattern.contains(where: { "*?[".contains($0) }) {
+            var st = stat()
+            guard lstat(ScopedPath.resolve(pattern, in: sourceRoot, followFinal: false), &st) == 0 else {
+                throw SolveError(message: "failed to compute cache key: \"/\(pattern)\": not found")
+            }
+            return [pattern]
+        }
+        var found: [String] = []
+        try FileActions.walk(sourceRoot, relative: "") { rel, _ in
+            let depth = rel.split(separator: "/").count
+            if depth == pattern.split(separator: "/").count, GlobMatch.matches(pattern: pattern, path: rel) { found.append(rel) }
+            return depth < pattern.split(separator: "/").count
+        }
+        if found.isEmpty && !action.allowEmptyWildcard {
+            throw SolveError(message: "failed to compute cache key: no source files match \"\(pattern)\"")
+        }
+        return found
+    }
+
+    func isDirectory(_ rel: String) -> Bool {
+        var st = stat()
+        return stat(rel.isEmpty ? sourceRoot : sourceRoot + "/" + rel, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    func run() throws {
+        let found = try matches()
+        let exclude = try? PatternMatcher(patterns: action.excludes)
+        let destination = action.destination
+        let destResolved = ScopedPath.resolve(destination, in: destinationRoot)
+        var st = stat()
+        let destIsExistingDir = stat(destResolved, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        let intoDirectory = destination.hasSuffix("/") || destIsExistingDir
+        if found.count > 1 && !intoDirectory {
+            throw SolveError(message: "When using COPY with more than one source file, the destination must be a directory and end with a /")
+        }
+        let contextIndex = context.map { Set($0.entries.map(\.path)) }
+        let fastIncluded: (String) -> Bool = { rel in
+            if let contextIndex, !contextIndex.contains(rel) { return false }
+            if let exclude, !action.excludes.isEmpty, (try? exclude.matchesOrParentMatches(rel)) == true { return false }
+            return true
+        }
+        for m in found {
+            let src = m.isEmpty ? sourceRoot : sourceRoot + "/" + m
+            if action.attemptUnpack, !isDirectory(m), let kind = ArchiveSniffer.kind(of: src) {
+                let target = ScopedPath.resolve(destination, in: destinationRoot)
+                try FileActions.mkdirAll(target)
+                try ArchiveSniffer.extract(src, kind: kind, into: target)
+                continue
+            }
+            var target: String
+            if action.parents {
+                let parentRel = (m as NSString).deletingLastPathComponent
+                let base = StageResolver.join(destination, parentRel)
+                try FileActions.mkdirAll(ScopedPath.resolve(base, in: destinationRoot))
+                target = StageResolver.join(base, (m as NSString).lastPathComponent)
+            } else if isDirectory(m) {
+                target = destination
+            } else {
+                target = intoDirectory ? StageResolver.join(destination, (m as NSString).lastPathComponent) : destination
+            }
+            let resolvedTarget = ScopedPath.resolve(target, in: destinationRoot, followFinal: isDirectory(m))
+            try FileActions.mkdirAll((resolvedTarget as NSString).deletingLastPathComponent)
+            if isDirectory(m) {
+                try FileActions.mkdirAll(resolvedTarget, owner: owner)
+                if let mode { chmod(resolvedTarget, mode_t(mode)) }
+                let prefix = m.isEmpty ? "" : m + "/"
+                try FileActions.walk(src, relative: "") { rel, isDir in
+                    guard fastIncluded(prefix + rel) else { return false }
+                    try FileActions.copyEntry(from: src + "/" + rel, to: resolvedTarget + "/" + rel, owner: owner, mode: mode)
+                    return isDir
+                }
+            } else {
+                guard fastIncluded(m) || m.isEmpty else { continue }
+                try FileActions.copyEntry(from: src, to: resolvedTarget, owner: owner, mode: mode)
+            }
+        }
+    }
+}
+
+/// Recognises the local archives ADD unpacks (tar, optionally gzip/bzip2/xz compressed) by their
+/// first bytes, and extracts them with the system tar, as root, into the destination directory.
+enum ArchiveSniffer {
+    enum Kind { case tar, gzip, bzip2, xz }
+
+    static func kind(of path: String) -> Kind? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        let b = [UInt8](head)
+        if b.count >= 2, b[0] == 0x1F, b[1] == 0x8B { return .gzip }
+        if b.count >= 3, b[0] == 0x42, b[1] == 0x5A, b[2] == 0x68 { return .bzip2 }
+        if b.count >= 6, b[0] == 0xFD, b[1] == 0x37, b[2] == 0x7A, b[3] == 0x58, b[4] == 0x5A, b[5] == 0x00 { return .xz }
+        if b.count >= 262, String(decoding: b[257..<262], as: UTF8.self) == "ustar" { return .tar }
+        return nil
+    }
+
+    static func extract(_ archive: String, kind: Kind, into directory: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/tar")
+        var args = ["-x", "--no-overwrite-dir", "--delay-directory-restore", "-f", archive, "-C", directory]
+        switch kind {
+        case .gzip: args.insert("-z", at: 0)
+        case .bzip2: args.insert("-j", at: 0)
+        case .xz: args.insert("-J", at: 0)
+        case .tar: break
+        }
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw SolveError(message: "cannot unpack \(archive): \(message)") }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+
+/// Walks the build graph in parallel (at most `jobs` vertices at once), runs each distinct vertex
+/// once, takes what it can from the cache, and reports every step as events. A failure cancels
+/// everything still running and is reported with the failing step.
+public actor Solver {
+    let graph: BuildGraph
+    let plan: BuildPlan
+    let context: BuildContext?
+    let executor: any Executor
+    let images: any ImageResolver
+    let cache: CacheStore
+    let snapshotter: Snapshotter
+    let options: SolveOptions
+    let events: AsyncStream<BuildEvent>.Continuation
+    let explainer: MissExplainer
+
+    var results: [Digest: VertexResult] = [:]
+    /// Vertices that actually ran in this build (not cached), for miss explanations.
+    var executed: Set<Digest> = []
+    var logTails: [Digest: LogTail] = [:]
+
+    public init(graph: BuildGraph, plan: BuildPlan, context: BuildContext?, executor: any Executor, images: any ImageResolver,
+                cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions, explainer: MissExplainer,
+                events: AsyncStream<BuildEvent>.Continuation) {
+        self.graph = graph
+        self.plan = plan
+        self.context = context
+        self.executor = executor
+        self.images = images
+        self.cache = cache
+        self.snapshotter = snapshotter
+        self.options = options
+        self.explainer = explainer
+        self.events = events
+    }
+
+    func emit(_ kind: BuildEvent.Kind) {
+        events.yield(BuildEvent(kind))
+    }
+
+    /// Solves every vertex of the graph and returns the results by digest.
+    public func solve() async throws(SolveError) -> [Digest: VertexResult] {
+        let vertices = graph.vertices
+        let jobs = options.jobs
+        var finished: [Digest: VertexResult] = [:]
+        do {
+            finished = try await withThrowingTaskGroup(of: (Digest, VertexResult).self) { group in
+                var done: [Digest: VertexResult] = [:]
+                var remaining = Set(vertices.map(\.digest))
+                var running: Set<Digest> = []
+                while true {
+                    for v in vertices where remaining.contains(v.digest) && !running.contains(v.digest) && running.count < jobs {
+                        guard v.inputs.allSatisfy({ done[$0] != nil }) else { continue }
+                        running.insert(v.digest)
+                        let inputs = v.inputs.compactMap { done[$0] }
+                        group.addTask { (v.digest, try await self.solveVertex(v, inputs: inputs)) }
+                    }
+                    guard let (digest, result) = try await group.next() else { break }
+                    done[digest] = result
+                    running.remove(digest)
+                    remaining.remove(digest)
+                }
+                return done
+            }
+        } catch let error as SolveError {
+            throw error
+        } catch {
+            throw SolveError(message: "\(error)")
+        }
+        results = finished
+        return results
+    }
+
+    /// One vertex: compute its cache key, take it from the cache or run it, and report.
+    func solveVertex(_ v: Vertex, inputs: [VertexResult]) async throws -> VertexResult {
+        try Task.checkCancellation()
+        let started = Date()
+        emit(.vertexStarted(v.digest))
+        do {
+            let result = try await resolve(v, inputs: inputs, started: started)
+            return result
+        } catch {
+            let message: String
+            if error is CancellationError || (error as? ExecutorError) == .canceled || Task.isCancelled {
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .canceled, duration: Date().timeIntervalSince(started))))
+                throw SolveError(vertex: v.digest, name: v.name, location: v.location, message: "canceled")
+            }
+            if let e = error as? SolveError { message = e.message } else if let e = error as? ExecutorError { message = e.description } else {
+                message = "\(error)"
+            }
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .failed, duration: Date().timeIntervalSince(started), error: message)))
+            throw SolveError(vertex: v.digest, name: v.name, location: v.location, message: message,
+                             logTail: logTails[v.digest]?.lines ?? [])
+        }
+    }
+
+    func resolve(_ v: Vertex, inputs: [VertexResult], started: Date) async throws -> VertexResult {
+        switch v.op {
+        case .source(let source):
+            let result = try await solveSource(source, vertex: v)
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
+            return result
+        case .merge:
+            let layers = inputs.flatMap(\.snapshot.layers)
+            let key = CacheKeyBuilder.key(for: v, inputKeys: inputs.map(\.cacheKey), content: [])
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
+            return VertexResult(snapshot: Snapshot(layers: layers), cacheKey: key, cached: true)
+        case .exec, .file:
+            let content = contentChecksums(for: v, inputs: inputs)
+            let key = CacheKeyBuilder.key(for: v, inputKeys: inputs.map(\.cacheKey), content: content.map(\.digest))
+            let bypass = options.noCache || (v.stage.map { options.noCacheStages.contains($0) } ?? false)
+            if !bypass, let hit = await cache.lookup(key, layerExists: snapshotter.exists) {
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
+                explainer.record(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content, reran: false)
+                return VertexResult(snapshot: Snapshot(layers: hit.layers), cacheKey: key, cached: true)
+            }
+            let reason = bypass ? (options.noCache ? "--no-cache" : "--no-cache-filter \(v.stage ?? "")")
+                : explainer.explainMiss(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content,
+                                        rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name })
+            executed.insert(v.digest)
+            let base = v.inputs.isEmpty ? Snapshot.empty : (inputs.first?.snapshot ?? .empty)
+            let layer = try await runStep(v, base: base, inputs: inputs)
+            let snapshot = Snapshot(layers: base.layers + [layer])
+            let duration = Date().timeIntervalSince(started)
+            try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
+            explainer.record(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content, reran: true)
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason)))
+            return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
+        }
+    }
+
+}
+
+/// A `LogTail` filled from the executor's output threads.
+final class LogTailBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tail = LogTail()
+
+    func append(_ data: Data) {
+        lock.lock()
+        tail.append(data)
+        lock.unlock()
+    }
+
+    var snapshot: LogTail {
+        lock.lock()
+        defer { lock.unlock() }
+        var t = tail
+        if !t.partial.isEmpty { t.lines.append(t.partial) }
+        return t
+    }
+}
+
+/// The last lines a step printed, kept for the failure summary.
+struct LogTail: Sendable {
+    var lines: [String] = []
+    var partial = ""
+
+    mutating func append(_ data: Data) {
+        partial += String(decoding: data, as: UTF8.self)
+        var parts = partial.split(separator: "\n", omittingEmptySubsequences: false)
+        partial = String(parts.removeLast())
+        lines.append(contentsOf: parts.map(String.init))
+        if lines.count > 20 { lines.removeFirst(lines.count - 20) }
+    }
+}
