@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds swbuild and runs the main job on the bundled example.
+# Sets up the machine, builds swbuild, makes the busybox base image and builds the bundled
+# example (examples/demo) with real runc and overlayfs, then runs nothing else: the image is in
+# the local store as demo:latest and written as an OCI archive to /tmp/swbuild-demo.oci.tar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release
+swift build -c release --product swbuild-tui
 bin=.build/release/swbuild-tui
-echo "== stages of examples/demo"
-"$bin" debug stages -f examples/demo/Dockerfile --format text examples/demo
-echo "== build graph of examples/demo (--target app)"
-"$bin" debug dump-llb -f examples/demo/Dockerfile --target app examples/demo
+export SWBUILD_ROOT=${SWBUILD_ROOT:-/var/lib/swbuild}
+"$bin" image busybox --name busybox:demo
+"$bin" build -t demo:latest -o type=oci,dest=/tmp/swbuild-demo.oci.tar examples/demo
+"$bin" history inspect "$("$bin" history ls --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"

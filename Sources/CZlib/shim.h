@@ -1,9 +1,5 @@
 #ifndef SWBUILD_CZLIB_SHIM_H
 #define SWBUILD_CZLIB_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* syncfs */
-#endif
-#include <unistd.h>
 #include <zlib.h>
 /* Glibc's Swift module map leaves out <sys/xattr.h> and the <sys/sysmacros.h> macros; the image
    layer needs both next to zlib (layer extraction and export), so they ride along in this one
@@ -25,7 +21,9 @@ static inline unsigned int swb_major(dev_t dev) { return major(dev); }
 static inline unsigned int swb_minor(dev_t dev) { return minor(dev); }
 static inline dev_t swb_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
 
-/* syncfs needs _GNU_SOURCE, which Glibc's Swift module is not built with. */
+/* syncfs is only declared under _GNU_SOURCE; defining that here would give this module a
+   different fd_set than Glibc's, so the prototype is declared directly. */
+extern int syncfs(int fd);
 static inline int swb_syncfs(int fd) { return syncfs(fd); }
 
 #endif

@@ -199,3 +199,16 @@ struct FixedImages: ImageResolver {
         }
     }
 }
+
+extension SolverTests {
+    @Test func scratchStagesHoldOnlyTheirOwnLayers() async throws {
+        guard getuid() == 0 else { Issue.record("the solver mounts overlayfs and must run as root"); return }
+        let h = Harness()
+        let (snap, _) = try await h.build("FROM base AS b\nRUN write /x built\nFROM scratch\nCOPY --from=b /x /y\n")
+        #expect(snap.layers.count == 1)
+        #expect(h.file("y", in: snap) == "built")
+        #expect(h.file("etc/passwd", in: snap) == nil)
+        let (linked, _) = try await h.build("FROM base\nCOPY --link --from=base /etc/group /g\n")
+        #expect(linked.layers.count == 2)
+    }
+}

@@ -8,7 +8,7 @@ extension Solver {
     /// the context; cache directories under the state root; tmpfs; secrets in a tmpfs outside the
     /// state root (they never touch a layer or `--root`); ssh agent sockets.
     func prepareMount(_ m: ExecMount, vertex v: Vertex, inputs: [VertexResult], cleanups: inout [@Sendable () -> Void],
-                      secretEnv: inout [String]) throws -> [PreparedMount] {
+                      secretEnv: inout [String]) async throws -> [PreparedMount] {
         let spec = m.spec
         let target = spec.target ?? ""
         switch spec.kind {
@@ -19,7 +19,7 @@ extension Solver {
             if !spec.readOnly { source = try writableLayer(over: source, cleanups: &cleanups) }
             return [PreparedMount(kind: .bind, source: source, target: target, readOnly: spec.readOnly)]
         case .cache:
-            let dir = try cacheDirectory(spec, vertex: v, inputs: inputs, cleanups: &cleanups)
+            let dir = try await cacheDirectory(spec, vertex: v, inputs: inputs, cleanups: &cleanups)
             return [PreparedMount(kind: .bind, source: dir, target: target, readOnly: spec.readOnly)]
         case .secret:
             let id = spec.id ?? ""
@@ -78,7 +78,7 @@ extension Solver {
     /// The directory behind a cache mount. `locked` waits for other users; `private` takes a
     /// fresh directory when another build holds the shared one; `shared` is used by all at once.
     func cacheDirectory(_ spec: MountSpec, vertex v: Vertex, inputs: [VertexResult],
-                        cleanups: inout [@Sendable () -> Void]) throws -> String {
+                        cleanups: inout [@Sendable () -> Void]) async throws -> String {
         let id = spec.id ?? spec.target ?? ""
         let base = snapshotter.root.subdirectory("cachemounts") + "/" + Digest.sha256(id).hex.prefix(32)
         let data = base + "/data"
@@ -98,9 +98,9 @@ extension Solver {
         switch spec.sharing ?? .shared {
         case .shared:
             // A shared lock marks the directory in use (prune skips it) without excluding others.
-            flock(lockFD, LOCK_SH)
+            await FileLock.acquire(lockFD, LOCK_SH)
         case .locked:
-            flock(lockFD, LOCK_EX)
+            await FileLock.acquire(lockFD, LOCK_EX)
         case .private:
             if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
                 close(lockFD)
@@ -117,5 +117,19 @@ extension Solver {
     private func m(_ spec: MountSpec, _ v: Vertex) -> Int? {
         guard case .exec(let e) = v.op else { return nil }
         return e.mounts.first { $0.spec == spec }?.input
+    }
+}
+
+/// Waits for an advisory lock on a thread of its own, so a build waiting for another build's
+/// `sharing=locked` cache never blocks the solver's threads.
+enum FileLock {
+    static func acquire(_ fd: Int32, _ operation: Int32) async {
+        if flock(fd, operation | LOCK_NB) == 0 { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                flock(fd, operation)
+                c.resume()
+            }
+        }
     }
 }

@@ -37,13 +37,7 @@ extension Solver {
 
     /// Runs an exec or file vertex over its base and returns the new layer's id.
     func runStep(_ v: Vertex, base: Snapshot, inputs: [VertexResult]) async throws -> String {
-        let hasBase: Bool
-        switch v.op {
-        case .exec(let e): hasBase = e.hasRoot
-        case .file(let f): hasBase = f.hasBase
-        default: hasBase = true
-        }
-        let working = try snapshotter.mountWritable(hasBase ? base : .empty)
+        let working = try snapshotter.mountWritable(base)
         var cleanups: [@Sendable () -> Void] = []
         defer { for c in cleanups.reversed() { c() } }
         do {
@@ -52,7 +46,7 @@ extension Solver {
                 var mounts: [PreparedMount] = []
                 var secretEnv: [String] = []
                 for m in exec.mounts {
-                    let prepared = try prepareMount(m, vertex: v, inputs: inputs, cleanups: &cleanups, secretEnv: &secretEnv)
+                    let prepared = try await prepareMount(m, vertex: v, inputs: inputs, cleanups: &cleanups, secretEnv: &secretEnv)
                     mounts.append(contentsOf: prepared)
                 }
                 let request = ExecRequest(op: exec, rootfs: working.merged, mounts: mounts, secretEnvironment: secretEnv)

@@ -35,6 +35,14 @@ public actor Solver {
         self.events = events
     }
 
+    static func hasBase(_ op: Op) -> Bool {
+        switch op {
+        case .exec(let e): e.hasRoot
+        case .file(let f): f.hasBase
+        default: true
+        }
+    }
+
     func emit(_ kind: BuildEvent.Kind) {
         events.yield(BuildEvent(kind))
     }
@@ -119,7 +127,8 @@ public actor Solver {
                 : explainer.explainMiss(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content,
                                         rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name })
             executed.insert(v.digest)
-            let base = v.inputs.isEmpty ? Snapshot.empty : (inputs.first?.snapshot ?? .empty)
+            // Input 0 is the filesystem being changed only when the op says so (not for scratch or --link).
+            let base = Self.hasBase(v.op) ? (inputs.first?.snapshot ?? .empty) : .empty
             let layer = try await runStep(v, base: base, inputs: inputs)
             let snapshot = Snapshot(layers: base.layers + [layer])
             let duration = Date().timeIntervalSince(started)

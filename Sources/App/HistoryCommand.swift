@@ -1,0 +1,172 @@
+import ArgumentParser
+import BuildCore
+import Foundation
+
+/// `swbuild-tui history ...`: past builds, from their records under `--root`.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List, inspect and remove past builds.",
+        subcommands: [HistoryList.self, HistoryInspect.self, HistoryLogs.self, HistoryRemove.self])
+}
+
+enum ListFormat: String, ExpressibleByArgument { case table, json }
+
+struct HistoryList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List builds, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "table or json.") var format: ListFormat = .table
+
+    func run() throws {
+        let history = BuildHistory(global.stateRoot)
+        do {
+            let builds = try history.list()
+            switch format {
+            case .json:
+                print(try BuildSummary.json(builds))
+            case .table:
+                print("ID                    STARTED               STATUS       DURATION  STEPS  CACHED  TARGET")
+                let f = DateFormatter()
+                f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+                for b in builds {
+                    let cols = [b.id.padding(toLength: 22, withPad: " ", startingAt: 0),
+                                f.string(from: b.started).padding(toLength: 22, withPad: " ", startingAt: 0),
+                                b.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0),
+                                String(format: "%.1fs", b.duration).padding(toLength: 10, withPad: " ", startingAt: 0),
+                                String(b.steps).padding(toLength: 7, withPad: " ", startingAt: 0),
+                                String(b.cachedSteps).padding(toLength: 8, withPad: " ", startingAt: 0),
+                                b.target ?? "(last stage)"]
+                    print(cols.joined())
+                }
+            }
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+struct HistoryInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show a build's steps, cache use and miss reasons.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "table or json.") var format: ListFormat = .table
+    @Argument(help: "Build id (or a unique prefix).") var id: String
+
+    func run() throws {
+        do {
+            let inspection = try BuildHistory(global.stateRoot).inspect(id: id)
+            switch format {
+            case .json:
+                print(try inspection.json())
+            case .table:
+                print("build \(inspection.id): \(inspection.status.rawValue) in \(String(format: "%.1f", inspection.duration))s")
+                if let e = inspection.error { print("error: \(e)") }
+                for s in inspection.steps {
+                    let state = s.cached ? "CACHED" : s.status.rawValue.uppercased()
+                    var line = "  \(state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(String(format: "%6.2fs", s.duration ?? 0))  \(s.name)"
+                    if let reason = s.missReason { line += "\n             miss: \(reason)" }
+                    print(line)
+                }
+            }
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+struct HistoryLogs: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a build's log in BuildKit's plain format.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Build id (or a unique prefix).") var id: String
+
+    func run() throws {
+        do {
+            FileHandle.standardOutput.write(Data(try BuildHistory(global.stateRoot).plainLog(id: id).utf8))
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+struct HistoryRemove: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove build records.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Build ids.") var ids: [String]
+
+    func run() throws {
+        for id in ids {
+            do {
+                try BuildHistory(global.stateRoot).remove(id: id)
+                print("removed \(id)")
+            } catch {
+                exitWith(message: "\(id): \(error)")
+            }
+        }
+    }
+}
+
+/// `swbuild-tui du`: disk usage by kind.
+struct DiskUsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "du", abstract: "Show disk usage of layers, blobs, cache mounts and build records.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        do {
+            print(try await StorageReport.measure(root: global.stateRoot).text)
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+/// `swbuild-tui prune`: reclaim space.
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove build cache and unreferenced layers.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Remove all build cache, cache mounts included.") var all = false
+    @Option(name: .customLong("keep-storage"), help: "Keep at most this much cache (e.g. 10GB).") var keepStorage: String?
+    @Option(help: "until=DURATION: remove cache unused for longer (e.g. until=24h).") var filter: String?
+
+    func run() async throws {
+        let root = global.stateRoot
+        var keep: Int64?
+        if let keepStorage {
+            guard let v = ByteCount.parse(keepStorage) else { exitWith(message: "invalid --keep-storage \(keepStorage)") }
+            keep = v
+        }
+        var until: TimeInterval?
+        if let filter {
+            guard filter.hasPrefix("until="), let d = ByteDuration.parse(String(filter.dropFirst(6))) else {
+                exitWith(message: "invalid --filter \(filter): use until=DURATION (e.g. until=24h)")
+            }
+            until = d
+        }
+        if Pruner.buildsRunning(root: root) { exitWith(message: "a build is running under \(root.path); prune when it has finished") }
+        do {
+            let r = try await Pruner(root: root, all: all, keepStorage: keep, until: until).run()
+            print("removed \(r.records) cache records, \(r.layers) layers, \(r.blobs) blobs, \(r.cacheMounts) cache mounts")
+            print("reclaimed \(ByteCount.format(r.reclaimed))")
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+/// `24h`, `90m`, `30s`, `1h30m` (Go duration syntax).
+enum ByteDuration {
+    static func parse(_ text: String) -> TimeInterval? {
+        var total: TimeInterval = 0
+        var number = ""
+        for c in text {
+            if c.isNumber || c == "." { number.append(c); continue }
+            guard let v = Double(number) else { return nil }
+            switch c {
+            case "h": total += v * 3600
+            case "m": total += v * 60
+            case "s": total += v
+            case "d": total += v * 86400
+            default: return nil
+            }
+            number = ""
+        }
+        return number.isEmpty ? total : nil
+    }
+}
