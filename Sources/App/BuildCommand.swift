@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildCore
 import Foundation
+import TUI
 
 /// `swbuild-tui build`: the flags of `docker buildx build`, wired to a `Build`.
 struct BuildCommand: AsyncParsableCommand {
@@ -28,6 +29,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("SSH agent socket to forward: default or ID=SOCKET.", valueName: "spec"))
     var ssh: [String] = []
     @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: runc or crun.") var ociRuntime: String = "runc"
+    @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
     func run() async throws {
@@ -47,12 +49,21 @@ struct BuildCommand: AsyncParsableCommand {
                                    runtime: ociRuntime, sourceDateEpoch: epoch)
         let build = Build(request: request, root: root)
         let bus = EventBus()
-        let printer = Task { await ProgressOutput(mode: progress).print(await bus.subscribe()) }
+        let useDashboard = progress == .tty || (progress == .auto && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
+                                                 && ProcessInfo.processInfo.environment["TERM"] != "dumb")
         let task = Task { await build.run(bus: bus) }
         let signals = SignalTrap { task.cancel() }
+        if useDashboard {
+            var options = DashboardRunner.Options.fromEnvironment()
+            options.exitOnFinish = exitOnFinish
+            (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
+            let final = await DashboardRunner.run(events: await bus.subscribe(), options: options) { task.cancel() }
+            FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
+        } else {
+            await ProgressOutput(mode: progress).print(await bus.subscribe())
+        }
         let outcome = await task.value
         signals.release()
-        await printer.value
         if progress == .quiet, let digest = outcome.imageDigest { print(digest) }
         switch outcome.status {
         case .succeeded:
@@ -103,29 +114,48 @@ struct BuildCommand: AsyncParsableCommand {
     }
 }
 
-/// Cancels the build on SIGINT/SIGTERM (a second signal exits at once).
+/// Cancels the build on SIGINT/SIGTERM (a second signal exits at once). A plain `sigaction`
+/// handler writes the signal number into a pipe; a thread of its own, which unblocks the
+/// signals for itself (a parent may have started us with them blocked), reads it and cancels.
 final class SignalTrap: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
+    nonisolated(unsafe) static var pipeWrite: Int32 = -1
+    private let readFD: Int32
 
     init(_ onSignal: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            var fired = false
-            source.setEventHandler {
-                if fired { Foundation.exit(130) }
-                fired = true
+        var fds: [Int32] = [0, 0]
+        pipe(&fds)
+        readFD = fds[0]
+        Self.pipeWrite = fds[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { sig in
+            var byte = UInt8(truncatingIfNeeded: sig)
+            _ = write(SignalTrap.pipeWrite, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        let fd = readFD
+        Thread.detachNewThread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGINT)
+            sigaddset(&set, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            var signals = 0
+            var byte: UInt8 = 0
+            while read(fd, &byte, 1) == 1 {
+                signals += 1
+                if signals > 1 { Foundation.exit(130) }
                 onSignal()
             }
-            source.resume()
-            sources.append(source)
         }
     }
 
     func release() {
-        for s in sources { s.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        close(Self.pipeWrite)
     }
 }
 
@@ -151,5 +181,30 @@ struct ProgressOutput {
             let rest = printer.finish()
             if !rest.isEmpty { FileHandle.standardError.write(Data(rest.utf8)) }
         }
+    }
+}
+
+/// What past builds of the same Dockerfile say: each step's median duration (for the ETA) and
+/// the cache-hit rate and duration of the last 30 builds (for the trend).
+enum BuildHistoryDigest {
+    static func load(root: StateRoot, dockerfile: String) -> ([String: Double], [(hitRate: Double, duration: Double)]) {
+        let history = BuildHistory(root)
+        guard let builds = try? history.list().filter({ $0.dockerfile == dockerfile && $0.status == .succeeded }) else { return ([:], []) }
+        let recent = Array(builds.prefix(30))
+        let trend = recent.reversed().map { b in
+            (hitRate: b.steps > 0 ? Double(b.cachedSteps) / Double(b.steps) : 0, duration: b.duration)
+        }
+        var samples: [String: [Double]] = [:]
+        for b in recent.prefix(5) {
+            for row in (try? history.stepRows(id: b.id)) ?? [] where !row.cached {
+                if let d = row.duration { samples[row.name, default: []].append(d) }
+            }
+        }
+        var medians: [String: Double] = [:]
+        for (name, values) in samples {
+            let sorted = values.sorted()
+            medians[name] = sorted[sorted.count / 2]
+        }
+        return (medians, trend)
     }
 }

@@ -135,6 +135,11 @@ struct FixedImages: ImageResolver {
         #expect(h.runs.count == 1)
         #expect(Self.completions(again).filter { $0.status == .done && $0.missReason != nil }.isEmpty)
 
+        // A file no step reads changes nothing.
+        h.contextDir.write("unrelated.txt", "u")
+        _ = try await h.build(file)
+        #expect(h.runs.count == 1)
+
         // One file changed: exactly the steps that depend on it re-run, with reasons.
         h.contextDir.write("app.txt", "v2")
         let (_, third) = try await h.build(file)

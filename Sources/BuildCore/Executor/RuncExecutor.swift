@@ -112,7 +112,16 @@ public struct RuncExecutor: Executor {
                 }
             }
         } onCancel: {
-            RuntimeLocator.kill(runtime: runtime, state: state, id: id)
+            // Kill the container's init (its PID namespace dies with it). The container may not
+            // be registered yet when the cancel arrives: keep trying until `runc run` is gone.
+            Thread.detachNewThread {
+                for _ in 0..<100 {
+                    if RuntimeLocator.killInit(state: state, id: id) || RuntimeLocator.kill(runtime: runtime, state: state, id: id) {
+                        return
+                    }
+                    usleep(100_000)
+                }
+            }
         }
         await drained.wait()
         RuntimeLocator.delete(runtime: runtime, state: state, id: id)
@@ -162,17 +171,33 @@ public enum RuntimeLocator {
         return "/usr/sbin/" + runtime
     }
 
-    static func runQuietly(_ runtime: String, _ args: [String]) {
+    @discardableResult
+    static func runQuietly(_ runtime: String, _ args: [String]) -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path(of: runtime))
         p.arguments = args
+        p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try? p.run()
+        do {
+            try p.run()
+        } catch {
+            return false
+        }
         p.waitUntilExit()
+        return p.terminationStatus == 0
     }
 
-    public static func kill(runtime: String, state: String, id: String) {
+    /// Sends SIGKILL to the container's init process, read from the runtime's state file.
+    public static func killInit(state: String, id: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: state + "/" + id + "/state.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let pid = (object["init_process_pid"] as? NSNumber)?.int32Value, pid > 1 else { return false }
+        return Glibc.kill(pid, SIGKILL) == 0
+    }
+
+    @discardableResult
+    public static func kill(runtime: String, state: String, id: String) -> Bool {
         runQuietly(runtime, ["--root", state, "kill", "--all", id, "KILL"])
     }
 

@@ -145,14 +145,16 @@ public final class BuildSessionLock: @unchecked Sendable {
     public init(root: StateRoot, id: String) throws(ExecutorError) {
         let base = root.subdirectory("run")
         directory = base + "/" + id
+        // Lock first, then create the directory: a cleaner never sees our directory unlocked.
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        fd = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            throw .mountFailed("cannot lock build session \(id)")
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw .mountFailed("cannot create \(directory): \(error)")
-        }
-        fd = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            throw .mountFailed("cannot lock build session \(id)")
         }
     }
 
@@ -188,6 +190,13 @@ public final class BuildSessionLock: @unchecked Sendable {
                 cleaned += 1
             }
             close(fd)
+        }
+        // Runtime state of sessions whose scratch area is already gone.
+        let runtimeBase = root.subdirectory("runc")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: runtimeBase)) ?? []
+        where !FileManager.default.fileExists(atPath: base + "/" + name + ".lock") && !FileManager.default.fileExists(atPath: base + "/" + name) {
+            RuntimeLocator.deleteAll(runtime: runtime, state: runtimeBase + "/" + name)
+            try? FileManager.default.removeItem(atPath: runtimeBase + "/" + name)
         }
         return cleaned
     }

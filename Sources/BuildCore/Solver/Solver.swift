@@ -116,15 +116,20 @@ public actor Solver {
             return VertexResult(snapshot: Snapshot(layers: layers), cacheKey: key, cached: true)
         case .exec, .file:
             let content = contentChecksums(for: v, inputs: inputs)
-            let key = CacheKeyBuilder.key(for: v, inputKeys: inputs.map(\.cacheKey), content: content.map(\.digest))
+            // The context's own key covers every file; a step keys on just the files it reads.
+            let inputKeys = zip(v.inputs, inputs).filter { d, _ in
+                if case .source(.local)? = graph[d]?.op { return false }
+                return true
+            }.map(\.1.cacheKey)
+            let key = CacheKeyBuilder.key(for: v, inputKeys: inputKeys, content: content.map(\.digest))
             let bypass = options.noCache || (v.stage.map { options.noCacheStages.contains($0) } ?? false)
             if !bypass, let hit = await cache.lookup(key, layerExists: snapshotter.exists) {
                 emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
-                explainer.record(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content, reran: false)
+                explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: false)
                 return VertexResult(snapshot: Snapshot(layers: hit.layers), cacheKey: key, cached: true)
             }
             let reason = bypass ? (options.noCache ? "--no-cache" : "--no-cache-filter \(v.stage ?? "")")
-                : explainer.explainMiss(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content,
+                : explainer.explainMiss(v, key: key, inputKeys: inputKeys, content: content,
                                         rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name })
             executed.insert(v.digest)
             // Input 0 is the filesystem being changed only when the op says so (not for scratch or --link).
@@ -133,7 +138,7 @@ public actor Solver {
             let snapshot = Snapshot(layers: base.layers + [layer])
             let duration = Date().timeIntervalSince(started)
             try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
-            explainer.record(v, key: key, inputKeys: inputs.map(\.cacheKey), content: content, reran: true)
+            explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: true)
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason)))
             return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
         }

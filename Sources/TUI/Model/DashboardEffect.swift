@@ -1,0 +1,13 @@
+/// What the reducer asks its caller to do. The reducer itself never performs I/O: the terminal
+/// layer carries these out.
+public enum DashboardEffect: Sendable, Equatable {
+    /// Leave the dashboard (the build is over, or the user said so).
+    case quit
+    /// The user confirmed canceling the running build. The dashboard stays open until the
+    /// build's `buildFinished` event arrives, so the user sees the canceled state.
+    case cancelBuild
+    /// The "cancel the build? y/n" question is now on screen.
+    case confirmQuit
+    /// Nothing to do for that key (no search match, no error to jump to): ring the bell.
+    case bell
+}

@@ -1,0 +1,14 @@
+import BuildCore
+import Foundation
+
+/// Everything that can change the dashboard. The clock comes in as a message too (`tick`), so
+/// `reduce` and `render` stay pure: the same messages always give the same screens.
+public enum DashboardMessage: Sendable, Equatable {
+    /// An event of the build being watched, in the order the engine sent it.
+    case event(BuildEvent)
+    case key(Key)
+    /// The current time; it drives elapsed times, live durations and the spinner frame.
+    case tick(Date)
+    /// The terminal's size in cells. Paging and mouse hit-testing use the last one received.
+    case resize(width: Int, height: Int)
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// One step's output as lines, bounded in memory.
+///
+/// Lines are numbered from 0 in arrival order, for the life of the step. Only the newest
+/// `capacity` lines are kept; older ones are counted in `dropped`, so line number `dropped` is
+/// the oldest kept and numbers stay stable while old lines go (a scroll position or a search
+/// match refers to a line by its number, never by its place in the buffer).
+///
+/// Bytes are cut into lines at `\n`, per stream (stdout and stderr are held apart, as the plain
+/// printer does). The unfinished tail of each stream is held as a pending line that the log
+/// pane shows live; a carriage return followed by more output discards what it overwrote, so a
+/// progress bar that never prints `\n` costs one short pending line, not its whole history.
+struct StepLog: Sendable {
+    struct Line: Sendable, Equatable {
+        /// Visible text (see `TerminalText`): no control characters, one cell per `Character`.
+        var text: String
+        /// `text.count`, measured once so wrapping visible lines costs no recount.
+        var length: Int
+        /// When its first byte arrived.
+        var time: Date
+        var stream: Int
+        var isWarning = false
+    }
+
+    private struct Pending: Sendable {
+        var bytes: [UInt8]
+        var time: Date
+    }
+
+    /// A pending line longer than this is committed as it is (a binary dump, a 10 MB JSON line).
+    static let maxLineBytes = 16_384
+
+    private(set) var lines: LogRing<Line>
+    /// Lines pushed out of the ring (by its capacity or by the dashboard's global cap).
+    private(set) var dropped = 0
+    private var pending: [Int: Pending] = [:]
+
+    init(capacity: Int) {
+        lines = LogRing(capacity: capacity)
+    }
+
+    /// Number of the oldest kept line.
+    var firstNumber: Int { dropped }
+    /// One past the number of the newest committed line.
+    var endNumber: Int { dropped + lines.count }
+    var count: Int { lines.count }
+
+    /// The committed line numbered `number`, or nil when dropped or not yet written.
+    func line(_ number: Int) -> Line? { lines[number - dropped] }
+
+    /// The unfinished lines, stdout before stderr, as they would look now.
+    var pendingLines: [Line] {
+        pending.keys.sorted().compactMap { stream in
+            guard let p = pending[stream] else { return nil }
+            let text = TerminalText.visibleLine(p.bytes[...])
+            return text.isEmpty ? nil : Line(text: text, length: text.count, time: p.time, stream: stream)
+        }
+    }
+
+    /// No output at all yet, committed or pending.
+    var isEmpty: Bool { lines.isEmpty && dropped == 0 && pending.isEmpty }
+
+    /// Adds output; returns how many lines were committed and how many old ones were dropped.
+    @discardableResult
+    mutating func append(_ data: Data, stream: Int, at time: Date) -> (added: Int, dropped: Int) {
+        var added = 0, lost = 0
+        var current = pending.removeValue(forKey: stream) ?? Pending(bytes: [], time: time)
+        if current.bytes.isEmpty { current.time = time }
+        for byte in data {
+            if byte == UInt8(ascii: "\n") {
+                let r = commit(current.bytes[...], stream: stream, time: current.time)
+                added += r.added; lost += r.dropped
+                current = Pending(bytes: [], time: time)
+                continue
+            }
+            current.bytes.append(byte)
+            if current.bytes.count >= Self.maxLineBytes, let cut = TerminalText.overwrittenPrefix(current.bytes) {
+                // A progress bar redrawn many times in one chunk: forget what it overwrote first.
+                current.bytes.removeFirst(cut)
+            }
+            if current.bytes.count >= Self.maxLineBytes {
+                let cut = Self.characterBoundary(current.bytes)
+                let r = commit(current.bytes[..<cut], stream: stream, time: current.time)
+                added += r.added; lost += r.dropped
+                current = Pending(bytes: Array(current.bytes[cut...]), time: time)
+            }
+        }
+        if let cut = TerminalText.overwrittenPrefix(current.bytes) {
+            current.bytes.removeFirst(cut)
+        }
+        if !current.bytes.isEmpty { pending[stream] = current }
+        return (added, lost)
+    }
+
+    /// Adds one already-visible line (a warning the dashboard writes into the step's log).
+    @discardableResult
+    mutating func appendNote(_ text: String, at time: Date, warning: Bool) -> Int {
+        let clean = TerminalText.clean(Array(text.utf8)[...])
+        let evicted = lines.append(Line(text: clean, length: clean.count, time: time, stream: 2, isWarning: warning))
+        if evicted { dropped += 1 }
+        return evicted ? 1 : 0
+    }
+
+    /// Commits every pending line (the step ended: its last line has no `\n` coming).
+    @discardableResult
+    mutating func flush() -> (added: Int, dropped: Int) {
+        var added = 0, lost = 0
+        for stream in pending.keys.sorted() {
+            guard let p = pending.removeValue(forKey: stream) else { continue }
+            let r = commit(p.bytes[...], stream: stream, time: p.time)
+            added += r.added; lost += r.dropped
+        }
+        return (added, lost)
+    }
+
+    /// Drops the `n` oldest lines (the dashboard's global cap).
+    mutating func dropOldest(_ n: Int) {
+        let n = min(max(0, n), lines.count)
+        lines.removeFirst(n)
+        dropped += n
+    }
+
+    private mutating func commit(_ bytes: ArraySlice<UInt8>, stream: Int, time: Date) -> (added: Int, dropped: Int) {
+        let text = TerminalText.visibleLine(bytes)
+        let evicted = lines.append(Line(text: text, length: text.count, time: time, stream: stream))
+        if evicted { dropped += 1 }
+        return (1, evicted ? 1 : 0)
+    }
+
+    /// Where to cut `bytes` without splitting a UTF-8 sequence at the end: before an
+    /// incomplete last character, else at the end.
+    private static func characterBoundary(_ bytes: [UInt8]) -> Int {
+        let n = bytes.count
+        var p = n - 1
+        while p > 0, p > n - 4, bytes[p] & 0xC0 == 0x80 { p -= 1 }
+        guard p > 0 else { return n }
+        let lead = bytes[p]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        return p + length > n ? p : n
+    }
+}

@@ -1,0 +1,149 @@
+import CNCurses
+import Foundation
+
+/// The only code that talks to ncurses: it starts and restores the terminal, paints the cells
+/// that changed since the last frame, and reads keys (and mouse events). Everything it shows comes
+/// from a `CellGrid`; everything it reads is handed on as a `RawKey`.
+public final class CursesScreen: @unchecked Sendable {
+    public enum RawKey: Sendable, Equatable {
+        case character(Character)
+        case up, down, left, right, pageUp, pageDown, home, end, enter, escape, tab, backTab, backspace
+        case wheelUp(x: Int, y: Int), wheelDown(x: Int, y: Int)
+        case click(x: Int, y: Int)
+        case resize
+    }
+
+    private var previous: CellGrid?
+    private let colors: Bool
+    private var active = false
+    nonisolated(unsafe) private static var current: CursesScreen?
+
+    /// Starts curses mode. `colors` false (NO_COLOR, or a terminal without colors) maps styles to
+    /// bold/reverse/dim only.
+    public init(colors: Bool) {
+        setlocale(LC_ALL, "")
+        _ = initscr()
+        cbreak()
+        noecho()
+        nonl()
+        intrflush(swb_stdscr(), false)
+        keypad(swb_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        wtimeout(swb_stdscr(), 50)
+        mousemask(swb_button1_clicked() | swb_button4_pressed() | swb_button5_pressed(), nil)
+        self.colors = colors && swb_has_colors() != 0
+        if self.colors {
+            start_color()
+            use_default_colors()
+            for (index, pair) in Self.palette.enumerated() {
+                init_pair(Int16(index + 1), pair.fg, pair.bg)
+            }
+        }
+        active = true
+        Self.current = self
+        atexit { CursesScreen.current?.restore() }
+    }
+
+    deinit { restore() }
+
+    /// Leaves curses mode and gives the terminal back as it was. Safe to call more than once, and
+    /// from an exit handler.
+    public func restore() {
+        guard active else { return }
+        active = false
+        curs_set(1)
+        endwin()
+    }
+
+    public var size: (width: Int, height: Int) {
+        (Int(swb_getmaxx(swb_stdscr())), Int(swb_getmaxy(swb_stdscr())))
+    }
+
+    /// Foreground/background per style index (style 0 is the terminal's default).
+    static let palette: [(fg: Int16, bg: Int16)] = [
+        (Int16(COLOR_WHITE), -1), (Int16(COLOR_CYAN), -1), (Int16(COLOR_YELLOW), -1), (Int16(COLOR_GREEN), -1),
+        (Int16(COLOR_BLUE), -1), (Int16(COLOR_RED), -1), (Int16(COLOR_BLACK), Int16(COLOR_WHITE)), (Int16(COLOR_BLACK), Int16(COLOR_YELLOW)),
+        (Int16(COLOR_MAGENTA), -1), (Int16(COLOR_WHITE), Int16(COLOR_BLUE)), (Int16(COLOR_BLACK), Int16(COLOR_CYAN)),
+        (Int16(COLOR_WHITE), Int16(COLOR_RED)),
+    ]
+
+    /// Curses attributes for a style: a color pair (when colors are on) plus emphasis.
+    public var attributes: (UInt8) -> Int32 = { _ in 0 }
+
+    /// Paints the difference between the last frame and `grid`, then refreshes once.
+    public func paint(_ grid: CellGrid) {
+        guard active else { return }
+        let full = previous == nil || previous?.width != grid.width || previous?.height != grid.height
+        if full { erase() }
+        var buffer: [wchar_t] = []
+        buffer.reserveCapacity(grid.width)
+        for y in 0..<grid.height {
+            if !full, let prev = previous, (0..<grid.width).allSatisfy({ prev[$0, y] == grid[$0, y] }) { continue }
+            var x = 0
+            while x < grid.width {
+                let style = grid[x, y].style
+                let start = x
+                buffer.removeAll(keepingCapacity: true)
+                while x < grid.width, grid[x, y].style == style {
+                    let scalar = grid[x, y].character.unicodeScalars.first ?? " "
+                    buffer.append(wchar_t(bitPattern: scalar.value))
+                    x += 1
+                }
+                _ = swb_attrset(attributes(style))
+                buffer.append(0)
+                _ = buffer.withUnsafeBufferPointer { swb_mvaddnwstr(Int32(y), Int32(start), $0.baseAddress, Int32(x - start)) }
+            }
+        }
+        _ = swb_attrset(0)
+        refresh()
+        previous = grid
+    }
+
+    /// Forces a full repaint on the next frame (after a resize).
+    public func invalidate() {
+        previous = nil
+    }
+
+    /// Waits up to 50 ms for a key; nil when none came.
+    public func readKey() -> RawKey? {
+        var wide: wint_t = 0
+        let kind = wget_wch(swb_stdscr(), &wide)
+        if kind == swb_err() { return nil }
+        let code = Int32(bitPattern: wide)
+        if kind == swb_key_code_yes() {
+            switch code {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_PPAGE: return .pageUp
+            case KEY_NPAGE: return .pageDown
+            case KEY_HOME: return .home
+            case KEY_END: return .end
+            case KEY_ENTER: return .enter
+            case KEY_BACKSPACE: return .backspace
+            case swb_key_btab(): return .backTab
+            case swb_key_resize():
+                invalidate()
+                return .resize
+            case swb_key_mouse():
+                var event = MEVENT()
+                guard getmouse(&event) == swb_ok() else { return nil }
+                if event.bstate & swb_button4_pressed() != 0 { return .wheelUp(x: Int(event.x), y: Int(event.y)) }
+                if event.bstate & swb_button5_pressed() != 0 { return .wheelDown(x: Int(event.x), y: Int(event.y)) }
+                return .click(x: Int(event.x), y: Int(event.y))
+            default: return nil
+            }
+        }
+        switch code {
+        case 9: return .tab
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 127, 8: return .backspace
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(bitPattern: code)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import BuildCore
+import CNCurses
+import Foundation
+
+/// Runs the dashboard for a stream of build events: one thread owns the terminal (ncurses is not
+/// thread-safe), reads keys, applies events as they arrive and repaints at most `fps` times a
+/// second, so a step printing a flood of logs never slows the build or the terminal.
+public enum DashboardRunner {
+    public struct Options: Sendable {
+        public var colors: Bool
+        public var ascii: Bool
+        /// Stay open after a successful build until `q` (by default a success closes it).
+        public var stayOpen: Bool
+        /// Close by itself on failure too (`--exit-on-finish`).
+        public var exitOnFinish: Bool
+        public var fps: Double = 15
+        public var stepHistory: [String: Double] = [:]
+        public var trend: [(hitRate: Double, duration: Double)] = []
+
+        public init(colors: Bool, ascii: Bool, stayOpen: Bool = false, exitOnFinish: Bool = false) {
+            self.colors = colors
+            self.ascii = ascii
+            self.stayOpen = stayOpen
+            self.exitOnFinish = exitOnFinish
+        }
+
+        /// From the environment, like most terminal tools: `NO_COLOR` turns colors off, a locale
+        /// that is not UTF-8 turns on ASCII drawing.
+        public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Options {
+            let locale = env["LC_ALL"] ?? env["LC_CTYPE"] ?? env["LANG"] ?? ""
+            let utf8 = locale.lowercased().contains("utf-8") || locale.lowercased().contains("utf8")
+            return Options(colors: env["NO_COLOR"] == nil, ascii: !utf8)
+        }
+    }
+
+    /// Shows the dashboard until the user quits (or the build ends, per `options`), then restores
+    /// the terminal and returns the final state (for the summary). `cancel` is called when the
+    /// user confirms quitting a running build.
+    public static func run(events: AsyncStream<BuildEvent>, options: Options,
+                           cancel: @escaping @Sendable () -> Void) async -> DashboardState {
+        let inbox = EventInbox()
+        let feeder = Task {
+            for await e in events { inbox.push(e) }
+            inbox.close()
+        }
+        let state = await withCheckedContinuation { (continuation: CheckedContinuation<DashboardState, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: loop(inbox: inbox, options: options, cancel: cancel))
+            }
+        }
+        feeder.cancel()
+        return state
+    }
+
+    static func loop(inbox: EventInbox, options: Options, cancel: @escaping @Sendable () -> Void) -> DashboardState {
+        var state = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
+                                   trend: options.trend)
+        let screen = CursesScreen(colors: options.colors)
+        defer { screen.restore() }
+        screen.attributes = StylePalette(colors: options.colors).attributes
+        var (width, height) = screen.size
+        _ = state.apply(.resize(width: width, height: height))
+        let frame = 1.0 / max(1, options.fps)
+        var lastPaint = Date.distantPast
+        var dirty = true
+        var closedAt: Date?
+        while true {
+            var quit = false
+            // Keys first, so a quit is never stuck behind a flood of events.
+            if let raw = screen.readKey() {
+                if raw == .resize {
+                    (width, height) = screen.size
+                    _ = state.apply(.resize(width: width, height: height))
+                    lastPaint = .distantPast
+                } else if let key = KeyMapping.key(raw) {
+                    for effect in state.apply(.key(key)) {
+                        switch effect {
+                        case .quit: quit = true
+                        case .cancelBuild: cancel()
+                        case .bell: beep()
+                        case .confirmQuit: break
+                        }
+                    }
+                }
+                dirty = true
+            }
+            let (batch, closed) = inbox.drain()
+            for e in batch { _ = state.apply(.event(e)) }
+            if !batch.isEmpty { dirty = true }
+            let now = Date()
+            if now.timeIntervalSince(lastPaint) >= frame {
+                _ = state.apply(.tick(now))
+                screen.paint(state.render(width: width, height: height))
+                lastPaint = now
+                dirty = false
+            }
+            if quit { break }
+            if closed {
+                closedAt = closedAt ?? now
+                let done = state.status == .succeeded ? !options.stayOpen : options.exitOnFinish
+                // Show the final frame briefly before leaving on our own.
+                if done && now.timeIntervalSince(closedAt ?? now) > 0.3 && !dirty { break }
+            }
+        }
+        _ = state.apply(.tick(Date()))
+        return state
+    }
+}
+
+/// Events handed from the async world to the terminal thread.
+final class EventInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [BuildEvent] = []
+    private var closed = false
+
+    func push(_ e: BuildEvent) {
+        lock.lock()
+        events.append(e)
+        lock.unlock()
+    }
+
+    func close() {
+        lock.lock()
+        closed = true
+        lock.unlock()
+    }
+
+    func drain() -> ([BuildEvent], Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = events
+        events.removeAll(keepingCapacity: true)
+        return (out, closed && out.isEmpty)
+    }
+}
+
+/// Terminal keys to dashboard keys.
+enum KeyMapping {
+    static func key(_ raw: CursesScreen.RawKey) -> Key? {
+        switch raw {
+        case .character(let c): return .char(c)
+        case .up: return .up
+        case .down: return .down
+        case .left: return .left
+        case .right: return .right
+        case .pageUp: return .pageUp
+        case .pageDown: return .pageDown
+        case .home: return .home
+        case .end: return .end
+        case .enter: return .enter
+        case .escape: return .esc
+        case .tab: return .tab
+        case .backTab: return .shiftTab
+        case .backspace: return .backspace
+        case .wheelUp(let x, let y): return .wheelUp(x: x, y: y)
+        case .wheelDown(let x, let y): return .wheelDown(x: x, y: y)
+        case .click(let x, let y): return .click(x: x, y: y)
+        case .resize: return nil
+        }
+    }
+}
+
+/// How each `Style` looks: a color pair plus emphasis, or emphasis alone without colors.
+struct StylePalette {
+    let colors: Bool
+
+    func attributes(_ raw: UInt8) -> Int32 {
+        let style = Style(rawValue: raw) ?? .normal
+        let bold = swb_a_bold(), reverse = swb_a_reverse(), dim = swb_a_dim(), underline = swb_a_underline()
+        // Pair numbers index CursesScreen.palette (1-based): 1 white, 2 cyan, 3 yellow, 4 green,
+        // 5 blue, 6 red, 7 black on white, 8 black on yellow, 9 magenta, 10 white on blue,
+        // 11 black on cyan, 12 white on red.
+        func pair(_ n: Int32) -> Int32 { colors ? swb_color_pair(n) : 0 }
+        switch style {
+        case .normal: return 0
+        case .dim: return dim
+        case .bold: return bold
+        case .header: return colors ? pair(10) | bold : reverse | bold
+        case .running: return pair(2) | bold
+        case .done: return pair(4)
+        case .cached: return colors ? pair(5) | bold : dim
+        case .failed: return colors ? pair(6) | bold : bold | underline
+        case .canceled: return colors ? pair(3) : dim
+        case .selected: return colors ? pair(11) : reverse
+        case .selectedInactive: return colors ? pair(7) : reverse | dim
+        case .match: return colors ? pair(8) : underline
+        case .currentMatch: return colors ? pair(12) | bold : reverse | bold
+        case .warning: return pair(3) | bold
+        case .border: return colors ? pair(5) : dim
+        case .title: return colors ? pair(2) | bold : bold
+        case .critical: return colors ? pair(9) | bold : bold
+        case .progress: return pair(4) | bold
+        case .key: return colors ? pair(3) | bold : bold
+        case .prompt: return colors ? pair(8) | bold : reverse
+        }
+    }
+}

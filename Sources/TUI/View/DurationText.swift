@@ -1,0 +1,36 @@
+import Foundation
+
+/// Durations and sizes as the dashboard prints them: short, fixed precision, never negative.
+enum DurationText {
+    /// `0.4s`, `12.3s`, `1m05s`, `2h03m`.
+    static func format(_ seconds: Double) -> String {
+        let s = seconds.isFinite ? max(0, seconds) : 0
+        if s < 59.95 { return String(format: "%.1fs", s) }
+        let whole = Int(s.rounded(.down))
+        if whole < 3600 { return String(format: "%dm%02ds", whole / 60, whole % 60) }
+        return String(format: "%dh%02dm", whole / 3600, whole % 3600 / 60)
+    }
+
+    /// A log line's time since its step started, BuildKit's plain printer precision, fixed width.
+    static func offset(_ seconds: Double) -> String {
+        let s = seconds.isFinite ? max(0, seconds) : 0
+        if s < 10 { return String(format: "%6.3f", s) }
+        if s < 100 { return String(format: "%6.2f", s) }
+        if s < 100_000 { return String(format: "%6.1f", s) }
+        return String(format: "%6.0f", min(s, 999_999))
+    }
+
+    /// Bytes as BuildKit prints them: whole bytes under 1000, else decimal units with two
+    /// decimals (`84B`, `16.61kB`, `3.40MB`).
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+        var unit = 0
+        var base: Double = 1
+        while unit + 1 < units.count, Double(count.magnitude) >= base * 1000 {
+            base *= 1000
+            unit += 1
+        }
+        if unit == 0 { return "\(count)B" }
+        return String(format: "%.2f", Double(count) / base) + units[unit]
+    }
+}

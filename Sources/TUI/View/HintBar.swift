@@ -1,0 +1,56 @@
+/// The bottom line, always there: the quit question or the search prompt when one is open,
+/// else a one-shot message, then the keys that make sense where the user is.
+enum HintBar {
+    static func draw(_ state: DashboardState, rect: Rect, glyphs: Glyphs, into grid: inout CellGrid) {
+        guard !rect.isEmpty else { return }
+        let y = rect.y
+        if state.confirmingQuit {
+            grid.fill(rect, style: .prompt)
+            grid.put(" cancel the build? y/n ", x: rect.x, y: y, style: .prompt, width: rect.width)
+            return
+        }
+        if state.log.editing {
+            let cursor = state.ascii ? "_" : "█"
+            let prompt = "/" + state.log.query
+            // Keep the end of a long query in view, where typing happens.
+            let shown = String(prompt.suffix(max(0, rect.width - 2)))
+            var x = rect.x + grid.put(shown, x: rect.x, y: y, style: .prompt, width: rect.width)
+            x += grid.put(cursor, x: x, y: y, style: .prompt, width: rect.maxX - x)
+            let count = "  \(state.log.matches.count) matching lines · enter search · esc cancel"
+            grid.put(state.ascii ? count.replacingOccurrences(of: "·", with: "|") : count, x: x, y: y, style: .dim, width: rect.maxX - x)
+            return
+        }
+        var x = rect.x
+        if let flash = state.flash {
+            x += grid.put(" " + flash + " ", x: x, y: y, style: .warning, width: rect.width)
+            x += 1
+        }
+        for (key, label) in hints(state) {
+            let width = key.count + label.count + 3
+            guard x + width <= rect.maxX + 1 else { break }
+            x += grid.put(" " + key, x: x, y: y, style: .key, width: rect.maxX - x)
+            x += grid.put(" " + label + " ", x: x, y: y, style: .dim, width: rect.maxX - x)
+        }
+    }
+
+    /// (key, what it does) for the current screen and pane, most useful first.
+    static func hints(_ state: DashboardState) -> [(String, String)] {
+        let arrows = state.ascii ? "j/k" : "↑↓"
+        if state.showHelp { return [("esc", "close help"), (arrows, "scroll"), ("q", "close")] }
+        let quit = ("q", state.finished ? "quit" : "cancel")
+        switch state.screen {
+        case .cacheGraph:
+            return [quit, ("esc", "back"), (arrows, "scroll"), ("g", "timeline"), ("?", "help")]
+        case .timeline:
+            return [quit, ("esc", "back"), (arrows, "scroll"), ("c", "cache"), ("?", "help")]
+        case .build:
+            if state.focus == .log || state.logMaximised {
+                return [quit, ("?", "help"), (arrows, "scroll"), ("/", "search"), ("n/N", "match"), ("f", "follow"),
+                        ("w", "wrap"), ("t", "time"), ("G", "end"), ("tab", "steps"), ("esc", "back")]
+            }
+            var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
+            if state.firstFailure != nil { hints.insert(("e", "error"), at: 2) }
+            return hints + [("c", "cache"), ("g", "timeline")]
+        }
+    }
+}

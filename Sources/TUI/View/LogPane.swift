@@ -1,0 +1,184 @@
+import BuildCore
+import Foundation
+
+/// The selected step's log: follow mode, scrolling, wrapping, timestamps and search highlights.
+///
+/// Only visible lines are ever measured or wrapped: a bottom-aligned view walks back from the
+/// newest line until the pane is full, a scrolled one forward from its top line. So a frame
+/// costs the same with 10 lines or 100,000 in memory.
+enum LogPane {
+    /// Cells taken by a timestamp (`12.345 `) when timestamps are on.
+    static func prefixWidth(_ state: DashboardState) -> Int { state.log.timestamps ? 7 : 0 }
+
+    /// Rows a line takes in a text area `width` cells wide.
+    static func rows(of line: StepLog.Line, state: DashboardState, width: Int) -> Int {
+        guard state.log.wrap else { return 1 }
+        let w = max(1, width - prefixWidth(state))
+        return max(1, (line.length + w - 1) / w)
+    }
+
+    /// The top line of a view that ends with the newest line (follow mode).
+    static func bottomTop(state: DashboardState, step: Step, rows: Int, width: Int) -> Int {
+        let source = Source(step.log)
+        var number = source.end
+        var used = 0
+        while number > source.first, used < rows {
+            number -= 1
+            used += source.line(number).map { self.rows(of: $0, state: state, width: width) } ?? 1
+        }
+        return number
+    }
+
+    /// A top line that shows line `target` about a quarter down the pane, as less does for a
+    /// search match (never so far down that a long wrapped line pushes it out of view).
+    static func top(showing target: Int, state: DashboardState, step: Step, rows: Int, width: Int) -> Int {
+        let source = Source(step.log)
+        let context = rows / 4
+        var top = max(source.first, target)
+        var used = source.line(top).map { self.rows(of: $0, state: state, width: width) } ?? 1
+        while top > source.first, target - top < context {
+            let above = source.line(top - 1).map { self.rows(of: $0, state: state, width: width) } ?? 1
+            guard used + above <= max(1, rows - 1) else { break }
+            used += above
+            top -= 1
+        }
+        return top
+    }
+
+    static func draw(_ state: DashboardState, layout: DashboardLayout, glyphs: Glyphs, into grid: inout CellGrid) {
+        let step = state.selected.flatMap { state.step($0) }
+        drawTitle(state, step: step, rect: layout.logTitle, glyphs: glyphs, into: &grid)
+        for (i, line) in ErrorPanel.lines(state, width: layout.errorBlock.width, maxRows: layout.errorBlock.height).enumerated() {
+            grid.put(line.text, x: layout.errorBlock.x, y: layout.errorBlock.y + i, style: line.style, width: layout.errorBlock.width)
+        }
+        let rect = layout.logText
+        guard !rect.isEmpty else { return }
+        guard let step else {
+            let text = state.steps.isEmpty ? "waiting for the build to start…" : "no step selected: ↑↓ to pick one"
+            grid.put(state.ascii ? text.replacingOccurrences(of: "…", with: "...").replacingOccurrences(of: "↑↓", with: "j/k") : text,
+                     x: rect.x + 1, y: rect.y, style: .dim, width: rect.width - 1)
+            return
+        }
+        let source = Source(step.log)
+        guard source.end > source.first else {
+            let text = step.status == .queued ? "(not started)" : step.status == .cached ? "(cached: no output)" : "(no output)"
+            grid.put(text, x: rect.x + 1, y: rect.y, style: .dim, width: rect.width - 1)
+            return
+        }
+        let pattern = SearchPattern(state.log.query)
+        let currentLine = state.log.current.flatMap { $0 < state.log.matches.count ? state.log.matches[$0] : nil }
+        let prefix = prefixWidth(state)
+        let textWidth = max(1, rect.width - prefix)
+        let bottom = bottomTop(state: state, step: step, rows: rect.height, width: rect.width)
+        let start = state.log.follow ? bottom : min(max(source.first, state.log.top), bottom)
+
+        // Rows to skip at the top: when bottom-aligned, the first line may be partly above.
+        var skip = 0
+        if start == bottom {
+            var used = 0
+            for n in bottom..<source.end { used += source.line(n).map { rows(of: $0, state: state, width: rect.width) } ?? 1 }
+            skip = max(0, used - rect.height)
+        }
+        var y = rect.y
+        var number = start
+        let stepStart = step.firstStart
+        if start == source.first, skip == 0, step.log.dropped > 0 {
+            // The top of what is kept: say that older output existed and is gone.
+            let note = "\(step.log.dropped) earlier lines dropped: only the last \(step.log.lines.capacity) of a step are kept"
+            grid.put(note, x: rect.x, y: y, style: .dim, width: rect.width)
+            y += 1
+        }
+        while y < rect.maxY, number < source.end {
+            guard let line = source.line(number) else { number += 1; continue }
+            let chars = Array(line.text)
+            let style: Style = line.isWarning ? .warning : .normal
+            let highlights = pattern?.ranges(in: chars) ?? []
+            let matchStyle: Style = number == currentLine ? .currentMatch : .match
+            let segments: [Range<Int>]
+            if state.log.wrap {
+                segments = stride(from: 0, to: max(1, chars.count), by: textWidth).map { $0..<min(chars.count, $0 + textWidth) }
+            } else {
+                let from = min(state.log.column, chars.count)
+                segments = [from..<min(chars.count, from + textWidth)]
+            }
+            for (k, segment) in segments.enumerated() {
+                if skip > 0 { skip -= 1; continue }
+                guard y < rect.maxY else { break }
+                if prefix > 0, k == 0 {
+                    let offset = stepStart.map { line.time.timeIntervalSince($0) } ?? 0
+                    grid.put(DurationText.offset(offset) + " ", x: rect.x, y: y, style: .dim, width: prefix)
+                }
+                grid.put(String(chars[segment]), x: rect.x + prefix, y: y, style: style, width: textWidth)
+                for h in highlights {
+                    let lo = max(h.lowerBound, segment.lowerBound), hi = min(h.upperBound, segment.upperBound)
+                    if lo < hi { grid.restyle(x: rect.x + prefix + lo - segment.lowerBound, y: y, width: hi - lo, style: matchStyle) }
+                }
+                y += 1
+            }
+            number += 1
+        }
+    }
+
+    /// `─ LOG [stage 2/3] RUN make ─ ✘ failed 1.2s ─ … ── follow wrap ─` across the pane.
+    private static func drawTitle(_ state: DashboardState, step: Step?, rect: Rect, glyphs: Glyphs, into grid: inout CellGrid) {
+        guard !rect.isEmpty else { return }
+        let focused = state.focus == .log || state.logMaximised
+        grid.hline(x: rect.x, y: rect.y, width: rect.width, glyphs.horizontal, style: .border)
+        // Right side, most important first; what does not fit in 45% of the row is left out.
+        var right: [String] = []
+        if !state.log.query.isEmpty {
+            let n = state.log.matches.count
+            right.append(state.log.current.map { "/\(state.log.query) \($0 + 1)/\(n)" } ?? "/\(state.log.query) \(n) matches")
+        }
+        if let step, step.log.dropped > 0 { right.append("\(step.log.dropped) older dropped") }
+        right.append(state.log.follow ? "follow" : "paused")
+        right.append(state.log.wrap ? "wrap" : "nowrap")
+        if state.log.timestamps { right.append("time") }
+        if let step { right.append("\(step.log.count) lines") }
+        let separator = state.ascii ? " | " : " · "
+        func joined() -> String { " " + right.joined(separator: separator) + " " }
+        while right.count > 1, joined().count > rect.width * 45 / 100 { right.removeLast() }
+        let rightText = joined()
+        let rightWidth = min(rightText.count, max(0, rect.width - 2))
+        let rightX = rect.maxX - rightWidth - 1
+        var x = rect.x + 1
+        x += grid.put(" LOG ", x: x, y: rect.y, style: focused ? .title : .dim, width: rightX - x)
+        if let step {
+            let (glyph, statusStyle) = glyphs.status(step.status, frame: DashboardRenderer.frame(state))
+            var status = "\(glyph) \(step.status.rawValue)"
+            if let d = step.duration(now: state.clock) { status += " " + DurationText.format(d) }
+            let available = rightX - x - 1
+            // The name matters most: the status goes when both do not fit with 12 cells of name.
+            let showStatus = available - status.count - 4 >= 12
+            let name = CellGrid.trim(step.name, to: max(0, showStatus ? available - status.count - 4 : available - 1),
+                                     ellipsis: glyphs.ellipsis)
+            x += grid.put(name + " ", x: x, y: rect.y, style: focused ? .bold : .normal, width: available)
+            if showStatus {
+                x += 1
+                x += grid.put(" " + status + " ", x: x, y: rect.y, style: statusStyle, width: rightX - x)
+            }
+            if let reason = step.missReason, rightX - x > 12 {
+                x += 1
+                grid.putTrimmed(" " + reason + " ", x: x, y: rect.y, width: rightX - x, style: .dim, ellipsis: glyphs.ellipsis)
+            }
+        }
+        grid.put(String(rightText.suffix(rightWidth)), x: rightX, y: rect.y, style: .dim, width: rightWidth)
+    }
+
+    /// A step's committed lines followed by its pending (unterminated) ones, numbered alike.
+    struct Source {
+        let log: StepLog
+        let pending: [StepLog.Line]
+        init(_ log: StepLog) {
+            self.log = log
+            self.pending = log.pendingLines
+        }
+        var first: Int { log.firstNumber }
+        var end: Int { log.endNumber + pending.count }
+        func line(_ number: Int) -> StepLog.Line? {
+            if number < log.endNumber { return log.line(number) }
+            let i = number - log.endNumber
+            return i >= 0 && i < pending.count ? pending[i] : nil
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import BuildCore
+import Foundation
+import Testing
+@testable import TUI
+
+/// Logs: bounded memory, carriage-return progress, escape sequences, partial lines.
+@Suite struct StepLogTests {
+    typealias E = Events
+
+    @Test func aFloodKeepsTheNewestLinesAndCountsTheRest() {
+        var state = DashboardState.after([E.start(), E.started("v", at: 0)])
+        // 100,000 lines in chunks of 1,000, as a chatty step would send them.
+        for chunk in 0..<100 {
+            let text = (0..<1000).map { "line \(chunk * 1000 + $0)\n" }.joined()
+            state.feed([E.log("v", at: 1 + Double(chunk) * 0.01, text)])
+        }
+        guard let log = state.step(E.digest("v"))?.log else {
+            Issue.record("no step")
+            return
+        }
+        #expect(log.count == LogLimits().perStep)
+        #expect(log.dropped == 100_000 - LogLimits().perStep)
+        #expect(log.line(log.endNumber - 1)?.text == "line 99999")
+        #expect(log.line(log.firstNumber)?.text == "line 95000")
+        #expect(log.line(0) == nil, "dropped lines are gone")
+        #expect(state.totalLogLines == LogLimits().perStep)
+        let grid = state.render(width: 80, height: 24)
+        #expect(grid.text.contains("line 99999"))
+        #expect(grid.text.contains("95000 older dropped"))
+        state.press(.tab, .home)
+        #expect(state.render(width: 80, height: 24).text.contains("95000 earlier lines dropped"))
+    }
+
+    @Test func theGlobalCapBoundsAllStepsTogether() {
+        let limits = LogLimits(perStep: 1000, total: 2500)
+        var state = DashboardState(limits: limits)
+        for step in 0..<6 {
+            state.feed([E.started("s\(step)", at: 0)])
+            state.feed([E.log("s\(step)", at: 1, (0..<900).map { "s\(step) line \($0)\n" }.joined())])
+        }
+        #expect(state.totalLogLines <= limits.total)
+        #expect(state.totalLogLines == state.steps.reduce(0) { $0 + $1.log.count })
+        #expect(state.lines("s5").last == "s5 line 899", "the newest output is kept")
+        #expect(state.steps.reduce(0) { $0 + $1.log.dropped } == 6 * 900 - state.totalLogLines)
+    }
+
+    @Test func ringOverwritesAndFreesInOrder() {
+        var ring = LogRing<Int>(capacity: 3)
+        for i in 0..<5 { ring.append(i) }
+        #expect((0..<ring.count).compactMap { ring[$0] } == [2, 3, 4])
+        ring.removeFirst(2)
+        #expect(ring.count == 1 && ring[0] == 4)
+        ring.append(5)
+        ring.append(6)
+        ring.append(7)
+        #expect((0..<ring.count).compactMap { ring[$0] } == [5, 6, 7])
+        ring.removeFirst(10)
+        #expect(ring.isEmpty && ring[0] == nil)
+    }
+
+    @Test func carriageReturnProgressCollapsesToItsLastState() {
+        var log = StepLog(capacity: 100)
+        log.append(Data("Downloading  10%\rDownloading  50%\rDownloading 100%\ndone\r\n".utf8), stream: 1, at: E.t0)
+        #expect(log.count == 2)
+        #expect(log.line(0)?.text == "Downloading 100%")
+        #expect(log.line(1)?.text == "done", "CRLF is just a line ending")
+    }
+
+    @Test func aPendingProgressBarStaysOneShortLine() {
+        var log = StepLog(capacity: 100)
+        for i in 0..<10_000 { log.append(Data("[\(i % 100)%]\r".utf8), stream: 1, at: E.t0) }
+        #expect(log.count == 0)
+        #expect(log.pendingLines.map(\.text) == ["[99%]"])
+        log.append(Data("\rfinished\n".utf8), stream: 1, at: E.t0)
+        #expect(log.line(0)?.text == "finished")
+        #expect(log.pendingLines.isEmpty)
+    }
+
+    @Test func manyRedrawsInOneChunkDoNotBecomeLines() {
+        var log = StepLog(capacity: 100)
+        let redraws = (0..<20_000).map { "\r[\($0 % 100)%] downloading" }.joined()
+        log.append(Data(redraws.utf8), stream: 1, at: E.t0)
+        #expect(log.count == 0)
+        #expect(log.pendingLines.map(\.text) == ["[99%] downloading"])
+    }
+
+    @Test func escapeSequencesAreStripped() {
+        let cases: [(String, String)] = [
+            ("\u{1b}[32mok\u{1b}[0m 1", "ok 1"),
+            ("\u{1b}[1;31;40mred\u{1b}[m", "red"),
+            ("\u{1b}]0;window title\u{07}text", "text"),
+            ("\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\", "link"),
+            ("a\u{1b}[2Kb\u{1b}[1A\u{1b}[10Gc", "abc"),
+            ("\u{1b}(Bplain\u{1b}7\u{1b}8", "plain"),
+            ("\u{9b}31mc1\u{9b}0m", "c1"),
+            ("bell\u{07} and \u{08}backspace\u{7f}", "bell and backspace"),
+            ("a\tb\tc", "a       b       c"),
+            ("\u{1b}[2K\r40 passed", "40 passed"),
+        ]
+        for (raw, expected) in cases {
+            #expect(TerminalText.visibleLine(Array(raw.utf8)[...]) == expected, "\(raw.debugDescription)")
+        }
+    }
+
+    @Test func demoLogsAreClean() {
+        let state = DemoBuild(.succeeded).state()
+        let lines = state.step(DemoBuild.runTests).map { step in
+            (step.log.firstNumber..<step.log.endNumber).compactMap { step.log.line($0)?.text }
+        } ?? []
+        #expect(lines.contains("ok 1 - rejects a bad digest"))
+        #expect(lines.contains("40 passed, 0 failed"))
+        #expect(lines.contains("progress [##########] 100%") == false, "a progress redraw is overwritten by its line")
+        #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } })
+    }
+
+    @Test func partialLinesAndSplitCharactersJoinAcrossChunks() {
+        var log = StepLog(capacity: 10)
+        let bytes = Array("héllo wörld\n".utf8)
+        // Split inside the two-byte é and the two-byte ö.
+        log.append(Data(bytes[0..<2]), stream: 1, at: E.t0)
+        log.append(Data(bytes[2..<9]), stream: 1, at: E.t0.addingTimeInterval(1))
+        #expect(log.count == 0)
+        log.append(Data(bytes[9...]), stream: 1, at: E.t0.addingTimeInterval(2))
+        #expect(log.line(0)?.text == "héllo wörld")
+        #expect(log.line(0)?.time == E.t0, "a line keeps the time of its first byte")
+    }
+
+    @Test func streamsAreHeldApart() {
+        var log = StepLog(capacity: 10)
+        log.append(Data("out-".utf8), stream: 1, at: E.t0)
+        log.append(Data("err\n".utf8), stream: 2, at: E.t0)
+        log.append(Data("put\n".utf8), stream: 1, at: E.t0)
+        #expect((0..<2).compactMap { log.line($0)?.text } == ["err", "out-put"])
+    }
+
+    @Test func aHugeLineIsCutWithoutSplittingCharacters() {
+        var log = StepLog(capacity: 100)
+        let line = String(repeating: "é", count: StepLog.maxLineBytes)   // 2 bytes each
+        log.append(Data(line.utf8), stream: 1, at: E.t0)
+        log.flush()
+        let texts = (0..<log.count).compactMap { log.line($0)?.text }
+        #expect(texts.joined() == line)
+        #expect(texts.allSatisfy { !$0.contains("\u{fffd}") })
+        #expect(texts.allSatisfy { $0.utf8.count <= StepLog.maxLineBytes })
+    }
+
+    @Test func pendingOutputIsCommittedWhenTheStepEnds() {
+        let state = DashboardState.after([E.started("v", at: 0), E.log("v", at: 0.5, "no newline"), E.completed("v", at: 1)])
+        #expect(state.lines("v") == ["no newline"])
+        #expect(state.totalLogLines == 1)
+    }
+}
