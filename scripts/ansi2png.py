@@ -12,6 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
+# Glyphs the monospaced face lacks (braille spinner frames) come from DejaVu Sans.
+FALLBACK = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BG = (24, 26, 33)
 FG = (220, 223, 228)
 BASE16 = [(40, 42, 54), (224, 108, 117), (152, 195, 121), (229, 192, 123), (97, 175, 239), (198, 120, 221), (86, 182, 194),
@@ -102,6 +104,7 @@ def main():
     cols = cols or max(len(re.sub(r"\x1b\[[0-9;]*m", "", l)) for l in lines)
     font = ImageFont.truetype(FONT, 15)
     bold = ImageFont.truetype(BOLD, 15)
+    fallback = ImageFont.truetype(FALLBACK, 15)
     cw = int(font.getlength("M"))
     ch = 19
     img = Image.new("RGB", (cols * cw + 16, rows * ch + 16), BG)
@@ -112,7 +115,8 @@ def main():
             if b != BG:
                 draw.rectangle([px, py, px + cw - 1, py + ch - 1], fill=b)
             if c != " ":
-                draw.text((px, py + 1), c, font=bold if bo else font, fill=f)
+                face = fallback if 0x2800 <= ord(c) <= 0x28FF else (bold if bo else font)
+                draw.text((px, py + 1), c, font=face, fill=f)
     img.save(out)
 
 

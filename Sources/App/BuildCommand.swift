@@ -114,7 +114,7 @@ struct BuildCommand: AsyncParsableCommand {
     }
 }
 
-/// Cancels the build on SIGINT/SIGTERM (a second signal exits at once). A plain `sigaction`
+/// Cancels the build on SIGINT/SIGTERM/SIGHUP (a second signal exits at once). A plain `sigaction`
 /// handler writes the signal number into a pipe; a thread of its own, which unblocks the
 /// signals for itself (a parent may have started us with them blocked), reads it and cancels.
 final class SignalTrap: @unchecked Sendable {
@@ -135,12 +135,14 @@ final class SignalTrap: @unchecked Sendable {
         action.sa_flags = SA_RESTART
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        sigaction(SIGHUP, &action, nil)
         let fd = readFD
         Thread.detachNewThread {
             var set = sigset_t()
             sigemptyset(&set)
             sigaddset(&set, SIGINT)
             sigaddset(&set, SIGTERM)
+            sigaddset(&set, SIGHUP)
             pthread_sigmask(SIG_UNBLOCK, &set, nil)
             var signals = 0
             var byte: UInt8 = 0
@@ -155,6 +157,7 @@ final class SignalTrap: @unchecked Sendable {
     func release() {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL)
         close(Self.pipeWrite)
     }
 }

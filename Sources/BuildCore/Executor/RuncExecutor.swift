@@ -91,21 +91,23 @@ public struct RuncExecutor: Executor {
         process.standardOutput = out
         process.standardError = err
         let drained = DrainCounter(count: 2)
-        out.fileHandleForReading.readabilityHandler = { h in
-            let data = h.availableData
-            if data.isEmpty { h.readabilityHandler = nil; drained.signal() } else { output(1, data) }
-        }
-        err.fileHandleForReading.readabilityHandler = { h in
-            let data = h.availableData
-            if data.isEmpty { h.readabilityHandler = nil; drained.signal() } else { output(2, data) }
-        }
         let runtime = self.runtime, state = self.stateDirectory
         let status: Int32 = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
                 process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
                 do {
                     try process.run()
+                    // One plain reading thread per pipe until end of file: no dispatch sources
+                    // on descriptors that could be closed under them.
+                    for (stream, pipe) in [(1, out), (2, err)] {
+                        Thread.detachNewThread {
+                            OutputPump.drain(pipe, stream: stream, output: output)
+                            drained.signal()
+                        }
+                    }
                 } catch {
+                    drained.signal()
+                    drained.signal()
                     process.terminationHandler = nil
                     output(2, Data("cannot start \(runtime): \(error)\n".utf8))
                     continuation.resume(returning: 127)
@@ -126,6 +128,21 @@ public struct RuncExecutor: Executor {
         await drained.wait()
         RuntimeLocator.delete(runtime: runtime, state: state, id: id)
         return status
+    }
+}
+
+/// Reads a pipe to its end with blocking reads, handing each chunk on.
+enum OutputPump {
+    static func drain(_ pipe: Pipe, stream: Int, output: @Sendable (Int, Data) -> Void) {
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output(stream, Data(buffer[0..<n]))
+        }
+        try? pipe.fileHandleForReading.close()
     }
 }
 

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png from real builds of examples/demo shown by the real dashboard
+# in tmux (runc, overlayfs, a real terminal): tmux capture-pane -e, then scripts/ansi2png.py.
+# Needs root. Not part of the test run:   scripts/screenshots.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v tmux >/dev/null || apt-get install -y -qq tmux
+python3 -c "import PIL" 2>/dev/null || pip install -q pillow
+swift build --product swbuild-tui >/dev/null
+bin=$PWD/.build/debug/swbuild-tui
+root=$(mktemp -d /tmp/swbuild-shots.XXXXXX)
+work=$(mktemp -d /tmp/swbuild-shots-ctx.XXXXXX)
+cleanup() {
+  tmux kill-session -t shots 2>/dev/null || true
+  sleep 2   # the build sees SIGHUP, cancels and unmounts
+  rm -rf "$root" "$work"
+}
+trap cleanup EXIT
+mkdir -p screenshots
+"$bin" image busybox --root "$root" --name busybox:demo >/dev/null
+cp -r examples/demo/. "$work/"
+W=150 H=42
+
+start() { # start CMD...: run a command in a fresh tmux session of W x H
+  tmux kill-session -t shots 2>/dev/null || true
+  tmux new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=xterm-256color $*; sleep 600"
+}
+shot() { # shot NAME: capture the pane with colours and render it
+  tmux capture-pane -t shots -e -p > "$work/$1.ansi"
+  python3 scripts/ansi2png.py "$work/$1.ansi" "screenshots/$1.png" --cols "$W" --rows "$H"
+  echo "screenshots/$1.png"
+}
+keys() { tmux send-keys -t shots "$@"; }
+
+# 1. Parallel stages mid-build (first build: everything runs).
+start "$bin" build --root "$root" --build-arg REPEAT=30 -t demo:latest "$work"
+sleep 1.6
+shot dashboard-parallel-stages
+
+# 2. The log pane with a search, on the same build: open the running step's log, search "pass".
+sleep 0.6
+keys Enter; sleep 0.3
+keys / p a s s Space 1 Enter; sleep 0.6
+shot dashboard-log-search
+sleep 5
+
+# 3. The cache graph after a partial rebuild: only the letters stage changes.
+start "$bin" build --root "$root" --build-arg REPEAT=14 -t demo:latest "$work"
+sleep 1.2
+keys c; sleep 0.6
+shot dashboard-cache-graph
+sleep 3
+
+# 4. The timeline (Gantt) of a full rebuild.
+start "$bin" build --root "$root" --no-cache --build-arg REPEAT=10 -t demo:latest "$work"
+sleep 2.0
+keys g; sleep 0.5
+shot dashboard-timeline
+sleep 2
+
+# 5. A failed build: the failed step selected with the Dockerfile excerpt and its log.
+printf '\nFROM base AS broken\nRUN echo "checking the greeting" && grep -q goodbye greeting.txt\n' >> "$work/Dockerfile"
+start "$bin" build --root "$root" --target broken "$work"
+sleep 2.5
+shot dashboard-failed-build
