@@ -29,6 +29,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("SSH agent socket to forward: default or ID=SOCKET.", valueName: "spec"))
     var ssh: [String] = []
     @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: runc or crun.") var ociRuntime: String = "runc"
+    @Option(help: ArgumentHelp("Allow an entitlement: security.insecure or network.host; repeatable.", valueName: "entitlement"))
+    var allow: [String] = []
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
@@ -43,10 +45,11 @@ struct BuildCommand: AsyncParsableCommand {
             exitWith(error)
         }
         let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
-        let request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
+        var request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
                                    buildArgs: args, tags: tag, noCache: noCache, noCacheStages: Set(noCacheFilter),
                                    jobs: jobs, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
                                    runtime: ociRuntime, sourceDateEpoch: epoch)
+        request.allow = Set(allow)
         let build = Build(request: request, root: root)
         let bus = EventBus()
         let useDashboard = progress == .tty || (progress == .auto && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0

@@ -4,11 +4,11 @@ import Foundation
 
 /// `swbuild-tui debug ...`: the frontend's intermediate results, for conformance checks and for
 /// users who want to see what the builder understood.
-struct DebugCommand: ParsableCommand {
+struct DebugCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug",
         abstract: "Show how swbuild reads a Dockerfile, its words, its context and its build graph.",
-        subcommands: [DebugParse.self, DebugExpand.self, DebugStages.self, DebugContext.self, DebugDumpLLB.self, DebugFuzz.self]
+        subcommands: [DebugParse.self, DebugExpand.self, DebugStages.self, DebugContext.self, DebugContextLoad.self, DebugDumpLLB.self, DebugFuzz.self]
     )
 }
 

@@ -86,3 +86,26 @@ struct DebugFuzz: ParsableCommand {
         }
     }
 }
+
+/// `debug context-load`: loads a context as a build does (walk, .dockerignore, checksums, stat
+/// cache under --root) and reports what it hashed. Used by the context benchmarks.
+struct DebugContextLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "context-load", abstract: "Load and checksum a build context as a build would.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Files hashed at once.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Argument(help: "The build context directory.") var context: String = "."
+
+    func run() async throws {
+        let (patterns, ignoreFile) = ContextWalker.ignorePatterns(context: context, dockerfile: nil)
+        let start = Date()
+        do {
+            let loaded = try await BuildContext.load(root: context, patterns: patterns, ignoreFile: ignoreFile,
+                                                     statCache: StatCache.open(root: global.stateRoot, contextPath: context), jobs: jobs)
+            let seconds = Date().timeIntervalSince(start)
+            print("\(loaded.entries.count) entries, \(loaded.totalBytes) bytes; hashed \(loaded.filesHashed) files (\(loaded.bytesHashed) bytes) in \(String(format: "%.3f", seconds)) s")
+        } catch let error as FrontendError {
+            exitWith(error)
+        }
+    }
+}

@@ -140,3 +140,16 @@ import Testing
         #expect(grep.isEmpty, "secret found in: \(grep)")
     }
 }
+
+extension BuildCommandTests {
+    @Test func insecureAndHostNetworkNeedAllow() throws {
+        guard getuid() == 0 else { Issue.record("builds need root"); return }
+        let env = try Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN --security=insecure true\n"])
+        let denied = try env.build([], context: ctx)
+        #expect(denied.status == 1)
+        #expect(denied.stderr.contains("Dockerfile:2:1: RUN --security=insecure is not allowed: pass --allow security.insecure"))
+        let allowed = try env.build(["--allow", "security.insecure"], context: ctx)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+    }
+}

@@ -17,6 +17,8 @@ public struct BuildRequest: Sendable {
     public var runtime: String
     public var sourceDateEpoch: Int64?
     public var compression: String
+    /// Entitlements (`--allow`): `security.insecure`, `network.host`.
+    public var allow: Set<String> = []
 
     public init(contextPath: String, dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String] = [:],
                 tags: [String] = [], noCache: Bool = false, noCacheStages: Set<String> = [],

@@ -25,6 +25,7 @@ extension Build {
             if case .image(let ref) = stage.source, let env = images.environment(ref) { options.baseImageEnvironment[ref] = env }
         }
         let plan = try StageResolver(options: options).resolve(dockerfile)
+        try checkEntitlements(plan)
         for w in plan.warnings { events.yield(BuildEvent(.warning(BuildWarning(message: w, file: request.dockerfilePath)))) }
         let (patterns, ignoreFile) = ContextWalker.ignorePatterns(context: request.contextPath, dockerfile: request.dockerfilePath)
         let graph = try GraphBuilder(contextExcludes: patterns).build(plan)
@@ -54,6 +55,24 @@ extension Build {
                             explainer: explainer, events: events)
         return PreparedBuild(plan: plan, graph: graph, context: context, solver: solver, explainer: explainer, images: images,
                              session: session, snapshotter: snapshotter)
+    }
+}
+
+extension Build {
+    /// `RUN --security=insecure` and `RUN --network=host` need the user's explicit `--allow`, as
+    /// with buildx; only the stages the target reaches are checked.
+    func checkEntitlements(_ plan: BuildPlan) throws(FrontendError) {
+        for i in plan.reachable {
+            for step in plan.stages[i].steps {
+                guard case .run(let run) = step.instruction else { continue }
+                if run.security == .insecure && !request.allow.contains("security.insecure") {
+                    throw FrontendError(.invalidFlag, "RUN --security=insecure is not allowed: pass --allow security.insecure", at: step.location)
+                }
+                if run.network == .host && !request.allow.contains("network.host") {
+                    throw FrontendError(.invalidFlag, "RUN --network=host is not allowed: pass --allow network.host", at: step.location)
+                }
+            }
+        }
     }
 }
 
