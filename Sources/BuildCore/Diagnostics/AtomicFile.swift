@@ -6,7 +6,9 @@ import Glibc
 /// Crash-safe file replacement: write a temp file in the same directory, fsync it, rename it over
 /// the target, fsync the directory. A reader sees the old file or the new one, never a torn one.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+    /// `durable: false` skips the fsyncs: still atomic (never torn), but a power cut may lose the
+    /// new version. For caches that can be rebuilt.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let temp = dir + "/.tmp-" + UUID().uuidString
@@ -25,7 +27,7 @@ public enum AtomicFile {
                 offset += n
             }
         }
-        if ok && fsync(fd) != 0 { ok = false }
+        if ok && durable && fsync(fd) != 0 { ok = false }
         close(fd)
         guard ok else {
             unlink(temp)
@@ -36,7 +38,7 @@ public enum AtomicFile {
             unlink(temp)
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
         }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dfd = durable ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1
         if dfd >= 0 {
             fsync(dfd)
             close(dfd)

@@ -45,10 +45,8 @@ public struct BuildContext: Sendable {
         }
         var context = BuildContext(root: root, entries: entries, contents: contents, ignorePatterns: patterns,
                                    bytesHashed: hashedBytes, filesHashed: toHash.count)
-        if var statCache {
-            statCache.update(with: context)
+        if var statCache, statCache.update(with: context) {
             try? statCache.save()
-            context.root = root
         }
         return context
     }
