@@ -38,13 +38,38 @@ public struct StatCache: Sendable {
     /// last, so it may hold anything but a newline). Far quicker to read than JSON for big trees.
     static func decode(_ data: Data) -> [String: Entry] {
         var entries: [String: Entry] = [:]
-        let text = String(decoding: data, as: UTF8.self)
-        entries.reserveCapacity(text.utf8.count / 120)
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let f = line.split(separator: "\t", maxSplits: 7, omittingEmptySubsequences: false)
-            guard f.count == 8, let size = Int64(f[0]), let mtime = Int64(f[1]), let inode = UInt64(f[2]),
-                  let mode = UInt32(f[3]), let uid = UInt32(f[4]), let gid = UInt32(f[5]) else { continue }
-            entries[String(f[7])] = Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid, gid: gid, digest: String(f[6]))
+        let bytes = [UInt8](data)
+        entries.reserveCapacity(bytes.count / 120)
+        var fields: [ArraySlice<UInt8>] = []
+        fields.reserveCapacity(8)
+        var lineStart = 0
+        func number<T: FixedWidthInteger>(_ s: ArraySlice<UInt8>, _: T.Type) -> T? {
+            guard !s.isEmpty else { return nil }
+            var v: T = 0
+            for b in s {
+                guard b >= 48 && b <= 57 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(T(b - 48))
+                if o1 || o2 { return nil }
+                v = a
+            }
+            return v
+        }
+        for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+            defer { lineStart = i + 1 }
+            guard i > lineStart else { continue }
+            fields.removeAll(keepingCapacity: true)
+            var fieldStart = lineStart
+            for j in lineStart..<i where bytes[j] == 0x09 && fields.count < 7 {
+                fields.append(bytes[fieldStart..<j])
+                fieldStart = j + 1
+            }
+            fields.append(bytes[fieldStart..<i])
+            guard fields.count == 8, let size = number(fields[0], Int64.self), let mtime = number(fields[1], Int64.self),
+                  let inode = number(fields[2], UInt64.self), let mode = number(fields[3], UInt32.self),
+                  let uid = number(fields[4], UInt32.self), let gid = number(fields[5], UInt32.self) else { continue }
+            entries[String(decoding: fields[7], as: UTF8.self)] = Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid,
+                                                                        gid: gid, digest: String(decoding: fields[6], as: UTF8.self))
         }
         return entries
     }
