@@ -71,7 +71,7 @@ enum Suggestion {
         for c in candidates {
             let d = distance(lower, c.lowercased())
             let limit = max(1, min(c.count, lower.count) / 3)
-            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+            if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
         }
         return best?.0
     }

@@ -209,15 +209,13 @@ enum CSVFields {
 enum ByteSize {
     static func parse(_ s: String) -> Int64? {
         let text = s.trimmingCharacters(in: .whitespaces)
-        var digits = text.prefix { $0.isNumber || $0 == "." }
+        let digits = text.prefix { $0.isNumber || $0 == "." }
         guard !digits.isEmpty, let number = Double(digits) else { return nil }
         var rest = text.dropFirst(digits.count)
         if rest.first == " " { rest = rest.dropFirst() }
-        digits = ""
         var multiplier: Double = 1
-        if let u = rest.first?.lowercased().first, "kmgtp".contains(u) {
-            let power = Array("kmgtp").firstIndex(of: u)! + 1
-            multiplier = pow(1024, Double(power))
+        if let u = rest.first?.lowercased().first, let index = Array("kmgtp").firstIndex(of: u) {
+            multiplier = pow(1024, Double(index + 1))
             rest = rest.dropFirst()
         }
         if rest.first == "i" || rest.first == "I" { rest = rest.dropFirst() }
