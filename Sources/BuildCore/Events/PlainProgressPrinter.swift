@@ -260,7 +260,7 @@ public struct PlainProgressPrinter: Sendable {
 
     /// Sizes as BuildKit prints them (tonistiigi/units `%.2f`): whole bytes under 1000, else
     /// decimal units with two decimals (`84B`, `16.61kB`, `3.40MB`).
-    static func bytes(_ count: Int64) -> String {
+    public static func bytes(_ count: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
         var unit = 0
         var base: Double = 1

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// Durations and sizes as the dashboard prints them: short, fixed precision, never negative.
@@ -20,17 +21,8 @@ enum DurationText {
         return String(format: "%6.0f", min(s, 999_999))
     }
 
-    /// Bytes as BuildKit prints them: whole bytes under 1000, else decimal units with two
-    /// decimals (`84B`, `16.61kB`, `3.40MB`).
+    /// Bytes as BuildKit prints them (the plain printer's formatter, so both front ends agree).
     static func bytes(_ count: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-        var unit = 0
-        var base: Double = 1
-        while unit + 1 < units.count, Double(count.magnitude) >= base * 1000 {
-            base *= 1000
-            unit += 1
-        }
-        if unit == 0 { return "\(count)B" }
-        return String(format: "%.2f", Double(count) / base) + units[unit]
+        PlainProgressPrinter.bytes(count)
     }
 }
