@@ -35,6 +35,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Argument(help: "The build context directory.") var context: String
 
     func run() async throws {
+        global.requireLocal("build")
         let root = global.stateRoot
         var args: [String: String] = [:]
         for (k, v) in keyValues(buildArgs) { args[k] = v }

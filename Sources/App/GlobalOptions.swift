@@ -7,9 +7,36 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Directory for all swbuild state (cache, images, history).", valueName: "dir"))
     var root: String?
 
+    @Option(name: [.customShort("H"), .long],
+            help: ArgumentHelp("Builds on another machine: ssh://[user@]host[:port] (or SWBUILD_HOST); for attach, history and replay.",
+                               valueName: "url"))
+    var host: String?
+
     /// The state root: `--root`, then `SWBUILD_ROOT`, then a per-user default.
     var stateRoot: StateRoot {
         StateRoot.resolve(flag: root, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// `--host`, else `SWBUILD_HOST`; nil for this machine.
+    var hostURL: String? {
+        if let host, !host.isEmpty { return host }
+        if let env = ProcessInfo.processInfo.environment["SWBUILD_HOST"], !env.isEmpty { return env }
+        return nil
+    }
+
+    /// Where `attach`, `history` and `replay` find builds.
+    func buildHost() -> any BuildHost {
+        guard let url = hostURL else { return LocalBuildHost(root: stateRoot) }
+        do {
+            return try SSHBuildHost(url: url)
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+
+    /// For commands that only work on this machine.
+    func requireLocal(_ command: String) {
+        if let url = hostURL { exitWith(message: "\(command) runs on this machine only; --host \(url) (or SWBUILD_HOST) is not supported here") }
     }
 }
 

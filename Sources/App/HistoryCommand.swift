@@ -17,9 +17,8 @@ struct HistoryList: ParsableCommand {
     @Option(help: "table or json.") var format: ListFormat = .table
 
     func run() throws {
-        let history = BuildHistory(global.stateRoot)
         do {
-            let builds = try history.list()
+            let builds = try global.buildHost().history()
             switch format {
             case .json:
                 print(try BuildSummary.json(builds))
@@ -52,7 +51,8 @@ struct HistoryInspect: ParsableCommand {
 
     func run() throws {
         do {
-            let inspection = try BuildHistory(global.stateRoot).inspect(id: id)
+            let (fullID, data) = try global.buildHost().record(id)
+            let inspection = BuildHistory.Inspection(id: fullID, events: BuildRecord.decode(data).events)
             switch format {
             case .json:
                 print(try inspection.json())
@@ -79,7 +79,8 @@ struct HistoryLogs: ParsableCommand {
 
     func run() throws {
         do {
-            FileHandle.standardOutput.write(Data(try BuildHistory(global.stateRoot).plainLog(id: id).utf8))
+            let events = BuildRecord.decode(try global.buildHost().record(id).data).events
+            FileHandle.standardOutput.write(Data(PlainProgressPrinter.render(events).utf8))
         } catch {
             exitWith(message: "\(error)")
         }
@@ -92,6 +93,7 @@ struct HistoryRemove: ParsableCommand {
     @Argument(help: "Build ids.") var ids: [String]
 
     func run() throws {
+        global.requireLocal("history rm")
         for id in ids {
             do {
                 try BuildHistory(global.stateRoot).remove(id: id)
@@ -110,6 +112,7 @@ struct DiskUsageCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            global.requireLocal("du")
             print(try await StorageReport.measure(root: global.stateRoot).text)
         } catch {
             exitWith(message: "\(error)")
@@ -126,6 +129,7 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(help: "until=DURATION: remove cache unused for longer (e.g. until=24h).") var filter: String?
 
     func run() async throws {
+        global.requireLocal("prune")
         let root = global.stateRoot
         var keep: Int64?
         if let keepStorage {

@@ -10,6 +10,7 @@ struct ImageCommand: ParsableCommand {
 }
 
 func openImageStore(_ global: GlobalOptions) -> ImageStore {
+    global.requireLocal("image")
     do {
         return try ImageStore(root: global.stateRoot.path)
     } catch {

@@ -26,4 +26,19 @@ static inline dev_t swb_makedev(unsigned int major, unsigned int minor) { return
 extern int syncfs(int fd);
 static inline int swb_syncfs(int fd) { return syncfs(fd); }
 
+/* Attach sockets: accept4, SO_PEERCRED's struct ucred and O_PATH are GNU extensions too, so they
+   are reached through these wrappers rather than a _GNU_SOURCE build. */
+#include <sys/socket.h>
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+static inline int swb_accept_cloexec(int fd) { return accept4(fd, 0, 0, SOCK_CLOEXEC); }
+struct swb_ucred { int pid; unsigned int uid; unsigned int gid; };
+static inline int swb_peer_uid(int fd, unsigned int *uid) {
+    struct swb_ucred cred;
+    socklen_t length = sizeof cred;
+    int r = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length);
+    if (r == 0) *uid = cred.uid;
+    return r;
+}
+static inline int swb_o_path(void) { return 010000000; }
+
 #endif

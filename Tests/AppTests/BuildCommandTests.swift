@@ -17,6 +17,13 @@ import Testing
         }
     }
 
+    /// The id of the newest build recorded under `root`.
+    static func latestBuildID(root: String) throws -> String? {
+        let history = try BinaryRunner.run(["history", "ls", "--root", root, "--format", "json"])
+        let list = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]]
+        return list?.first?["id"] as? String
+    }
+
     struct TestFailure: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
 
     static func tool(_ path: String, _ args: [String]) throws -> (Int32, String) {

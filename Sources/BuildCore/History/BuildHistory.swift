@@ -102,9 +102,7 @@ public struct BuildHistory: Sendable {
     public func inspect(id reference: String) throws -> Inspection {
         let id = try resolve(reference)
         let events = try BuildRecordReader(url: recordURL(id)).events()
-        let summary = BuildSummary(id: id, events: events, fallbackStart: modificationDate(recordURL(id)))
-        return Inspection(id: id, status: summary.status, started: summary.started, duration: summary.duration,
-                          target: summary.target, error: summary.error, steps: StepRow.rows(from: events))
+        return Inspection(id: id, events: events, fallbackStart: modificationDate(recordURL(id)))
     }
 
     /// `history logs ID`: the record printed as `--progress=plain` would have printed it live.
@@ -150,6 +148,18 @@ public struct BuildHistory: Sendable {
         public var target: String?
         public var error: String?
         public var steps: [StepRow]
+
+        /// The inspection of record `id` with `events` (a record read here or fetched from a host).
+        public init(id: String, events: [BuildEvent], fallbackStart: Date = Date(timeIntervalSince1970: 0)) {
+            let summary = BuildSummary(id: id, events: events, fallbackStart: fallbackStart)
+            self.id = id
+            status = summary.status
+            started = summary.started
+            duration = summary.duration
+            target = summary.target
+            error = summary.error
+            steps = StepRow.rows(from: events)
+        }
 
         /// Pretty JSON with sorted keys and RFC 3339 dates.
         public func json() throws -> String {

@@ -42,12 +42,21 @@ public struct Build: Sendable {
             guard let writer = try? BuildHistory(root).writer(buildID: buildID) else { return }
             try? await writer.record(await bus.subscribe())
         }
+        // Every build can be watched from elsewhere, whatever its own progress output.
+        let attach: AttachServer?
+        do {
+            attach = try AttachServer(root: root, buildID: buildID, bus: bus)
+        } catch {
+            attach = nil
+            events.yield(BuildEvent(.warning(BuildWarning(message: "attach is unavailable for this build: \(error)"))))
+        }
         var outcome = await execute(events: events, started: started)
         outcome.duration = Date().timeIntervalSince(started)
         events.finish()
         await forward.value
         await bus.finish()
         await recorder.value
+        await attach?.stop()
         return outcome
     }
 

@@ -1,0 +1,87 @@
+import ArgumentParser
+import BuildCore
+import Foundation
+import TUI
+
+/// `swbuild-tui replay ID|FILE`: plays a recorded build back with its original timing (scaled by
+/// `--speed`), from this machine's history, another host's (`--host`), or a file: a swbuild
+/// record or BuildKit `--progress=rawjson` output, told apart by content.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "Play a recorded build back: a history id, a record file or BuildKit rawjson.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: ArgumentHelp("Playback speed: a factor such as 0.5, 2, 10, or max.", valueName: "x|max"))
+    var speed: String = "1"
+    @Option(help: "Progress output: auto, tty, plain or rawjson.") var progress: AttachCommand.Progress = .auto
+    @Argument(help: "A build id (or unique prefix) from the history, or a file.") var source: String
+
+    func run() async throws {
+        let factor = parseSpeed()
+        let (name, data) = load()
+        let loaded: EventFile.Loaded
+        do {
+            loaded = try EventFile.load(data: data, name: name)
+        } catch {
+            exitWith(message: "\(error)")
+        }
+        for warning in loaded.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        let watch = FinishWatch()
+        if Terminal.wantsDashboard(progress.rawValue) {
+            // DASHBOARD
+        } else {
+            let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
+            await ProgressOutput(mode: mode).print(watch.tap(Playback.timed(loaded.events, speed: factor)))
+        }
+        let finish = watch.finish ?? loaded.events.lazy.compactMap { if case .buildFinished(let f) = $0.kind { return f } else { return nil } }.last
+        exitWithBuildStatus(finish, live: false, id: name)
+    }
+
+    func parseSpeed() -> Double {
+        if speed == "max" { return .infinity }
+        guard let value = Double(speed), value > 0, value.isFinite else {
+            exitWith(message: "--speed \(speed): expected a positive number or max")
+        }
+        return value
+    }
+
+    /// The bytes to replay: a file when `source` names one, else a record from the build host.
+    func load() -> (name: String, data: Data) {
+        var isDirectory: ObjCBool = false
+        if global.hostURL == nil, FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { exitWith(message: "\(source) is a directory, not a record or rawjson file") }
+            guard let data = FileManager.default.contents(atPath: source) else { exitWith(message: "cannot read \(source)") }
+            return (source, data)
+        }
+        do {
+            let (id, data) = try global.buildHost().record(source)
+            return (id, data)
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+}
+
+/// Events released at their original pace, scaled by `speed` (`.infinity`: all at once).
+enum Playback {
+    static func timed(_ events: [BuildEvent], speed: Double) -> AsyncStream<BuildEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                let origin = events.first?.time ?? Date()
+                let wallStart = Date()
+                for event in events {
+                    if speed.isFinite {
+                        let due = event.time.timeIntervalSince(origin) / speed - Date().timeIntervalSince(wallStart)
+                        if due > 0.001 { try? await Task.sleep(for: .seconds(due)) }
+                        if Task.isCancelled { break }
+                    }
+                    continuation.yield(event)
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

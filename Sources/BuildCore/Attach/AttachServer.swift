@@ -1,0 +1,168 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves one build's events on `<root>/attach/<id>.sock`, for `swbuild-tui attach` and the
+/// ssh bridge.
+///
+/// Protocol: a client sends one request line, `attach` or `status`.
+/// - `attach`: every event so far, then every live event, as build-record lines (the record's
+///   format is the wire format); the server closes the connection when the build ends.
+/// - `status`: one JSON line, the `RunningBuild` as it stands, then close.
+///
+/// Invariants:
+/// - Only the build's owner (or root) may connect: the directory is 0700, the socket 0600, and
+///   the peer's uid is checked again on accept.
+/// - Viewers never slow or stop the build. Each connection has its own thread and an unbounded
+///   queue fed from `EventBus.subscribe()`; a viewer that leaves (or stalls and is closed) only
+///   ends its own subscription.
+/// - `stop()` removes the socket file, then gives connected viewers a moment to receive the end of
+///   the build before returning, so a viewer sees `buildFinished` even when the builder exits
+///   right after.
+public final class AttachServer: @unchecked Sendable {
+    public let path: String
+    private let listener: UnixSocket
+    private let bus: EventBus
+    private let buildID: String
+    private let connections = DispatchGroup()
+
+    /// `<root>/attach/<buildID>.sock`.
+    public static func socketPath(root: StateRoot, buildID: String) -> String {
+        directory(root) + "/" + buildID + ".sock"
+    }
+
+    static func directory(_ root: StateRoot) -> String { root.subdirectory("attach") }
+
+    /// Starts listening for `buildID`'s viewers.
+    public init(root: StateRoot, buildID: String, bus: EventBus) throws(AttachError) {
+        let dir = Self.directory(root)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .io("cannot create \(dir): \(error.localizedDescription)")
+        }
+        chmod(dir, 0o700)
+        path = Self.socketPath(root: root, buildID: buildID)
+        listener = try UnixSocket.listen(at: path)
+        self.bus = bus
+        self.buildID = buildID
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// Stops accepting, removes the socket, and waits up to `grace` seconds for viewers to drain.
+    public func stop(grace: Double = 3) async {
+        unlink(path)
+        listener.shutdown()
+        let group = connections
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                _ = group.wait(timeout: .now() + grace)
+                done.resume()
+            }
+        }
+        listener.close()
+    }
+
+    private func acceptLoop() {
+        while let client = listener.accept() {
+            guard let uid = client.peerUID, uid == geteuid() || uid == 0 else {
+                client.close()
+                continue
+            }
+            connections.enter()
+            Thread.detachNewThread { [self] in
+                serve(client)
+                connections.leave()
+            }
+        }
+    }
+
+    private func serve(_ client: UnixSocket) {
+        defer { client.close() }
+        client.setReceiveTimeout(10)
+        var request = Data()
+        while !request.contains(UInt8(ascii: "\n")) && request.count < 256 {
+            let chunk = client.receive(max: 256)
+            if chunk.isEmpty { return }
+            request.append(chunk)
+        }
+        let verb = String(decoding: request.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            .trimmingCharacters(in: .whitespaces)
+        switch verb {
+        case "attach":
+            stream(to: client)
+        case "status":
+            let history = wait { await self.bus.history }
+            let status = RunningBuild(id: buildID, events: history)
+            if let line = try? RunningBuild.line(status) { client.send(line) }
+        default:
+            client.send(Data("{\"error\":\"unknown request\"}\n".utf8))
+        }
+    }
+
+    /// Relays the bus to the client until the build ends or the client leaves.
+    private func stream(to client: UnixSocket) {
+        let queue = LineQueue()
+        let bus = self.bus
+        let feeder = Task {
+            let encoder = BuildRecord.makeEncoder()
+            for await event in await bus.subscribe() {
+                if let line = try? BuildRecord.line(for: event, encoder: encoder) { queue.push(line) }
+            }
+            queue.finish()
+        }
+        while let chunk = queue.popAll() {
+            if !client.send(chunk) { break }
+        }
+        feeder.cancel()
+    }
+
+    private func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let box = Box<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.value = await body()
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+
+    private final class Box<T>: @unchecked Sendable {
+        var value: T?
+    }
+}
+
+/// Lines waiting to be written to one viewer: pushed from async code, drained by a blocking thread.
+final class LineQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending = Data()
+    private var finished = false
+
+    func push(_ line: Data) {
+        condition.lock()
+        pending.append(line)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Everything queued so far (waiting for something), or nil once finished and drained.
+    func popAll() -> Data? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.isEmpty && !finished { condition.wait() }
+        if pending.isEmpty { return nil }
+        let out = pending
+        pending = Data()
+        return out
+    }
+}

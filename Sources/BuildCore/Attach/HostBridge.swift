@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The remote end of `--host ssh://…`: `swbuild-tui bridge`, run by `ssh`, answers one request
+/// on its stdin from the builds of its own machine and writes the answer to its stdout. This is
+/// how `docker -H ssh://` works too (`docker system dial-stdio`): no daemon port is ever opened,
+/// and ssh does all authentication.
+///
+/// Wire format: the client writes one `BridgeRequest` JSON line. The bridge writes one
+/// `BridgeReply` JSON line, then, when the reply is ok, the payload until it closes:
+/// - `running`: a JSON array of `RunningBuild`; `history`: a JSON array of `BuildSummary`;
+/// - `record`: the record's bytes;
+/// - `attach`: build-record lines, relayed from the build's attach socket as they come (or the
+///   record's bytes when the build has finished).
+public enum HostBridge {
+    public struct Request: Codable, Sendable, Equatable {
+        public enum Operation: String, Codable, Sendable { case running, history, record, attach }
+        public var op: Operation
+        public var id: String?
+
+        public init(op: Operation, id: String? = nil) {
+            self.op = op
+            self.id = id
+        }
+    }
+
+    public struct Reply: Codable, Sendable, Equatable {
+        public var ok: Bool
+        public var error: String?
+        /// For `record` and `attach`: the full id of the build.
+        public var id: String?
+        /// For `attach`: whether the payload follows a running build.
+        public var live: Bool?
+
+        public init(ok: Bool, error: String? = nil, id: String? = nil, live: Bool? = nil) {
+            self.ok = ok
+            self.error = error
+            self.id = id
+            self.live = live
+        }
+    }
+
+    /// Serves one request from `input` onto `output` (file descriptors); returns the exit status.
+    public static func serve(host: LocalBuildHost, input: Int32 = 0, output: Int32 = 1) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let out = Output(fd: output)
+        guard let line = readLine(input),
+              let request = try? JSONDecoder().decode(Request.self, from: line) else {
+            out.reply(Reply(ok: false, error: "bridge: expected one JSON request line"))
+            return 2
+        }
+        do {
+            switch request.op {
+            case .running:
+                let builds = try host.running()
+                out.reply(Reply(ok: true))
+                out.write(try BuildRecord.makeEncoder().encode(builds) + Data("\n".utf8))
+            case .history:
+                let builds = try host.history()
+                out.reply(Reply(ok: true))
+                out.write(try BuildRecord.makeEncoder().encode(builds) + Data("\n".utf8))
+            case .record:
+                let (id, data) = try host.record(request.id ?? "")
+                out.reply(Reply(ok: true, id: id))
+                out.write(data)
+            case .attach:
+                let (id, source) = try host.attachSource(request.id)
+                switch source {
+                case .record(let data):
+                    out.reply(Reply(ok: true, id: id, live: false))
+                    out.write(data)
+                case .socket(let socket):
+                    out.reply(Reply(ok: true, id: id, live: true))
+                    while true {
+                        let chunk = socket.receive()
+                        if chunk.isEmpty || !out.write(chunk) { break }
+                    }
+                }
+            }
+            return 0
+        } catch {
+            out.reply(Reply(ok: false, error: "\(error)"))
+            return 1
+        }
+    }
+
+    /// Bytes up to the first newline (without it), read one at a time so nothing after the
+    /// request is consumed; nil at end of input or past 64 KiB.
+    static func readLine(_ fd: Int32) -> Data? {
+        var line = Data()
+        var byte: UInt8 = 0
+        while line.count < 65_536 {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return line.isEmpty ? nil : line }
+            if byte == UInt8(ascii: "\n") { return line }
+            line.append(byte)
+        }
+        return nil
+    }
+
+    private struct Output {
+        let fd: Int32
+
+        func reply(_ reply: Reply) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            if let data = try? encoder.encode(reply) { write(data + Data("\n".utf8)) }
+        }
+
+        @discardableResult
+        func write(_ data: Data) -> Bool {
+            data.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return true }
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, base + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return false
+                    }
+                    offset += n
+                }
+                return true
+            }
+        }
+    }
+}
