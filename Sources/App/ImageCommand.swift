@@ -6,7 +6,7 @@ import Foundation
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images in the local store.",
-        subcommands: [ImageLoad.self, ImageList.self, ImageRemove.self, ImageSave.self, ImageBusybox.self])
+        subcommands: [ImageLoad.self, ImageList.self, ImageRemove.self, ImageSave.self, ImageImport.self, ImageBusybox.self])
 }
 
 func openImageStore(_ global: GlobalOptions) -> ImageStore {
@@ -81,6 +81,24 @@ struct ImageSave: ParsableCommand {
             try openImageStore(global).save(name, to: output)
         } catch {
             exitWith(message: "\(error)")
+        }
+    }
+}
+
+struct ImageImport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import",
+                                                    abstract: "Make an image from a root file system tarball, like docker import.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The image name.") var name: String
+    @Argument(help: "The tarball (tar, tar.gz or tar.zst) of a root file system.") var file: String
+
+    func run() throws {
+        let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
+        do {
+            let image = try RootfsImage(tarball: file, sourceDateEpoch: epoch).build(into: openImageStore(global), name: name)
+            print("\(name) \(image.manifest.digest.value)")
+        } catch {
+            exitWith(message: "cannot import \(file): \(error)")
         }
     }
 }
