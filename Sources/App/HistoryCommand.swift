@@ -6,7 +6,7 @@ import Foundation
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history", abstract: "List, inspect and remove past builds.",
-        subcommands: [HistoryList.self, HistoryInspect.self, HistoryLogs.self, HistoryRemove.self])
+        subcommands: [HistoryList.self, HistoryInspect.self, HistoryLogs.self, HistoryExport.self, HistoryRemove.self])
 }
 
 enum ListFormat: String, ExpressibleByArgument { case table, json }
