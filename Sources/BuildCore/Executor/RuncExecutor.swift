@@ -84,8 +84,9 @@ public struct RuncExecutor: Executor {
     /// the container and waits for it to go.
     func launch(id: String, bundle: String, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError) -> Int32 {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: RuntimeLocator.path(of: runtime))
-        process.arguments = ["--root", stateDirectory, "run", "--bundle", bundle, id]
+        let command = RuntimeLocator.command(runtime: runtime, ["--root", stateDirectory, "run", "--bundle", bundle, id])
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -188,11 +189,33 @@ public enum RuntimeLocator {
         return "/usr/sbin/" + runtime
     }
 
+    /// The command line that runs `runtime` with `arguments`.
+    ///
+    /// crun refuses hybrid cgroup hosts (v1 controllers plus a v2 tree at
+    /// `/sys/fs/cgroup/unified`), so on such hosts it runs in a mount namespace of its own in
+    /// which the v2 tree is unmounted: it then sees a plain v1 host. The host's mounts are untouched.
+    static func command(runtime: String, _ arguments: [String]) -> [String] {
+        let binary = path(of: runtime)
+        guard (binary as NSString).lastPathComponent == "crun", hybridCgroups else { return [binary] + arguments }
+        let script = "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""
+        return [path(of: "unshare"), "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, binary] + arguments
+    }
+
+    /// True when the host mounts cgroup v2 at `/sys/fs/cgroup/unified` next to v1 controllers.
+    static let hybridCgroups: Bool = {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        return mounts.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && fields[1] == "/sys/fs/cgroup/unified" && fields[2] == "cgroup2"
+        }
+    }()
+
     @discardableResult
     static func runQuietly(_ runtime: String, _ args: [String]) -> Bool {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path(of: runtime))
-        p.arguments = args
+        let command = command(runtime: runtime, args)
+        p.executableURL = URL(fileURLWithPath: command[0])
+        p.arguments = Array(command.dropFirst())
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
