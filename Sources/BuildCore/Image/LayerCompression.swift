@@ -48,7 +48,7 @@ public enum LayerCompression: String, Sendable, Codable, CaseIterable {
         switch self {
         case .none: return try FileSource(path: path)
         case .gzip: return try Gzip.Decompressor(try FileSource(path: path))
-        case .zstd: return try Zstd.Decompressor(fileAt: path)
+        case .zstd: return try Zstd.decompressor(fileAt: path)
         }
     }
 }

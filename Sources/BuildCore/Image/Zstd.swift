@@ -46,44 +46,9 @@ public enum Zstd {
 
     /// Decompresses a file as a stream (`zstd -dc`), checking the tool's exit status at the end
     /// so a corrupt or truncated blob is an error, not a short tar.
-    public final class Decompressor: ByteSource {
-        private let process = Process()
-        private let stdout = Pipe()
-        private let stderr = Pipe()
-        private var finished = false
-
-        public init(fileAt path: String) throws {
-            guard let tool = Zstd.toolPath else { throw ImageError.toolMissing("zstd") }
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = ["-q", "-d", "-c", "--no-progress", path]
-            process.standardOutput = stdout
-            // `-q` keeps stderr to one error line, far below a pipe's buffer, so it cannot block.
-            process.standardError = stderr
-            do { try process.run() } catch { throw ImageError.toolMissing("zstd") }
-        }
-
-        deinit {
-            if process.isRunning { process.terminate() }
-        }
-
-        public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-            guard !finished else { return 0 }
-            let fd = stdout.fileHandleForReading.fileDescriptor
-            while true {
-                let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
-                if n > 0 { return n }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw ImageError.posix("read", "zstd output") }
-                finished = true
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else {
-                    let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                    let message = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    throw ImageError.compression("zstd: " + (message.isEmpty ? "exit status \(process.terminationStatus)" : message))
-                }
-                return 0
-            }
-        }
+    public static func decompressor(fileAt path: String) throws -> CommandSource {
+        guard let tool = toolPath else { throw ImageError.toolMissing("zstd") }
+        return try CommandSource(tool: tool, name: "zstd", arguments: ["-q", "-d", "-c", "--no-progress", path])
     }
 
     /// Compresses a stream into a file (`zstd -c > destination`): bytes written here go to the

@@ -106,10 +106,9 @@ struct CopyPlanner {
         }
         for m in found {
             let src = m.isEmpty ? sourceRoot : sourceRoot + "/" + m
-            if action.attemptUnpack, !isDirectory(m), let kind = ArchiveSniffer.kind(of: src) {
-                let target = ScopedPath.resolve(destination, in: destinationRoot)
-                try FileActions.mkdirAll(target)
-                try ArchiveSniffer.extract(src, kind: kind, into: target)
+            if action.attemptUnpack, !isDirectory(m), let compression = ArchiveUnpacker.compression(of: src) {
+                try FileActions.mkdirAll(ScopedPath.resolve(destination, in: destinationRoot))
+                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination).unpack(src, compression: compression)
                 continue
             }
             var target: String
@@ -139,42 +138,5 @@ struct CopyPlanner {
                 try FileActions.copyEntry(from: src, to: resolvedTarget, owner: owner, mode: mode)
             }
         }
-    }
-}
-
-/// Recognises the local archives ADD unpacks (tar, optionally gzip/bzip2/xz compressed) by their
-/// first bytes, and extracts them with the system tar, as root, into the destination directory.
-enum ArchiveSniffer {
-    enum Kind { case tar, gzip, bzip2, xz }
-
-    static func kind(of path: String) -> Kind? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 512)) ?? Data()
-        let b = [UInt8](head)
-        if b.count >= 2, b[0] == 0x1F, b[1] == 0x8B { return .gzip }
-        if b.count >= 3, b[0] == 0x42, b[1] == 0x5A, b[2] == 0x68 { return .bzip2 }
-        if b.count >= 6, b[0] == 0xFD, b[1] == 0x37, b[2] == 0x7A, b[3] == 0x58, b[4] == 0x5A, b[5] == 0x00 { return .xz }
-        if b.count >= 262, String(decoding: b[257..<262], as: UTF8.self) == "ustar" { return .tar }
-        return nil
-    }
-
-    static func extract(_ archive: String, kind: Kind, into directory: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/tar")
-        var args = ["-x", "--no-overwrite-dir", "--delay-directory-restore", "-f", archive, "-C", directory]
-        switch kind {
-        case .gzip: args.insert("-z", at: 0)
-        case .bzip2: args.insert("-j", at: 0)
-        case .xz: args.insert("-J", at: 0)
-        case .tar: break
-        }
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw SolveError(message: "cannot unpack \(archive): \(message)") }
     }
 }
