@@ -45,11 +45,14 @@ struct BuildCommand: AsyncParsableCommand {
         } catch {
             exitWith(error)
         }
+        let compressions = Set(outputs.compactMap(\.compression))
+        if compressions.count > 1 { exitWith(message: "the outputs ask for different layer compressions; use one") }
         let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
         var request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
                                    buildArgs: args, tags: tag, noCache: noCache, noCacheStages: Set(noCacheFilter),
                                    jobs: jobs, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
-                                   runtime: ociRuntime, sourceDateEpoch: epoch)
+                                   runtime: ociRuntime, sourceDateEpoch: epoch,
+                                   compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
         let build = Build(request: request, root: root)
         let bus = EventBus()

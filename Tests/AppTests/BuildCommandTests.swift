@@ -55,6 +55,51 @@ import Testing
         CMD ["cat", "/out/left.txt"]
         """
 
+    @Test func podmanLoadsBothArchives() throws {
+        guard getuid() == 0 else { Issue.record("builds need root"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") else {
+            Issue.record("podman is not installed (scripts/setup.sh installs it)")
+            return
+        }
+        let env = try Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN echo podman > /p\n"])
+        let docker = ctx.appendingPathComponent("p.docker.tar").path
+        let oci = ctx.appendingPathComponent("p.oci.tar").path
+        let result = try env.build(["-t", "podman-check:v1", "-o", "type=docker,dest=\(docker)", "-o", "type=oci,dest=\(oci)"], context: ctx)
+        #expect(result.status == 0, "\(result.stderr)")
+        let store = ctx.appendingPathComponent("podman").path
+        // podman wants a short runroot.
+        let run = "/tmp/swb-podman-" + String(UUID().uuidString.prefix(8))
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        let podman = ["--root", store + "/storage", "--runroot", run, "--storage-driver", "vfs"]
+        let (loadStatus, loadOut) = try Self.tool("/usr/bin/podman", podman + ["load", "-i", docker])
+        #expect(loadStatus == 0, "\(loadOut)")
+        #expect(loadOut.contains("podman-check:v1"), "\(loadOut)")
+        let (ociStatus, ociOut) = try Self.tool("/usr/bin/podman", podman + ["load", "-i", oci])
+        #expect(ociStatus == 0, "\(ociOut)")
+        let (_, images) = try Self.tool("/usr/bin/podman", podman + ["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        #expect(images.contains("podman-check:v1"), "\(images)")
+    }
+
+    @Test func zstdLayersOnRequest() throws {
+        guard getuid() == 0 else { Issue.record("builds need root"); return }
+        let env = try Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN echo zstd > /z\n"])
+        let oci = ctx.appendingPathComponent("z.oci.tar").path
+        let result = try env.build(["-o", "type=oci,dest=\(oci),compression=zstd"], context: ctx)
+        #expect(result.status == 0, "\(result.stderr)")
+        let (status, manifest) = try Self.tool("/usr/bin/skopeo", ["inspect", "--raw", "oci-archive:\(oci)"])
+        #expect(status == 0, "\(manifest)")
+        #expect(manifest.contains("application/vnd.oci.image.layer.v1.tar+zstd"))
+        #expect(!manifest.contains("tar+gzip"))
+        let copy = ctx.appendingPathComponent("copy").path
+        let (copyStatus, copyOut) = try Self.tool("/usr/bin/skopeo", ["copy", "oci-archive:\(oci)", "dir:\(copy)"])
+        #expect(copyStatus == 0, "\(copyOut)")
+        let bad = try env.build(["-o", "type=oci,dest=\(oci),compression=lz4"], context: ctx)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("unsupported compression"))
+    }
+
     @Test func multiStageBuildExportsValidImagesAndCachesEverything() throws {
         guard getuid() == 0 else { Issue.record("builds need root"); return }
         let env = try Env()

@@ -48,11 +48,14 @@ public struct OutputSpec: Sendable, Equatable {
     public var kind: Kind
     public var destination: String?
     public var name: String?
+    /// Layer compression (`compression=gzip|zstd|uncompressed`); nil for the default, gzip.
+    public var compression: LayerCompression?
 
-    public init(kind: Kind, destination: String? = nil, name: String? = nil) {
+    public init(kind: Kind, destination: String? = nil, name: String? = nil, compression: LayerCompression? = nil) {
         self.kind = kind
         self.destination = destination
         self.name = name
+        self.compression = compression
     }
 
     /// Parses buildx's CSV form; `-o DIR` alone means `type=local,dest=DIR`.
@@ -69,6 +72,16 @@ public struct OutputSpec: Sendable, Equatable {
         }
         let dest = fields["dest"]
         if kind != .image && dest == nil { throw FrontendError(.invalidFlag, "output type=\(type) needs dest=PATH") }
-        return OutputSpec(kind: kind, destination: dest, name: fields["name"])
+        var compression: LayerCompression?
+        if let value = fields["compression"] {
+            switch value {
+            case "gzip": compression = .gzip
+            case "zstd": compression = .zstd
+            case "uncompressed": compression = LayerCompression.none
+            default:
+                throw FrontendError(.invalidFlag, "unsupported compression \(GoQuote.quote(value)): use gzip, zstd or uncompressed")
+            }
+        }
+        return OutputSpec(kind: kind, destination: dest, name: fields["name"], compression: compression)
     }
 }
