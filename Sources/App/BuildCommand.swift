@@ -31,6 +31,10 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: runc or crun.") var ociRuntime: String = "runc"
     @Option(help: ArgumentHelp("Allow an entitlement: security.insecure or network.host; repeatable.", valueName: "entitlement"))
     var allow: [String] = []
+    @Option(name: .customLong("build-context"),
+            help: ArgumentHelp("Extra named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG]; repeatable.",
+                               valueName: "name=value"))
+    var buildContexts: [String] = []
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
@@ -54,6 +58,16 @@ struct BuildCommand: AsyncParsableCommand {
                                    runtime: ociRuntime, sourceDateEpoch: epoch,
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
+        for item in buildContexts {
+            guard let eq = item.firstIndex(of: "=") else { exitWith(message: "--build-context \(item): expected NAME=VALUE") }
+            var value = String(item[item.index(after: eq)...])
+            if value.hasPrefix("oci-layout://") {
+                value = "oci-layout://" + absolute(String(value.dropFirst("oci-layout://".count)))
+            } else if !value.contains("://") && !value.hasPrefix("git@") && !value.contains(":") {
+                value = absolute(value)
+            }
+            request.buildContexts[String(item[..<eq])] = value
+        }
         let build = Build(request: request, root: root)
         let bus = EventBus()
         let useDashboard = progress == .tty || (progress == .auto && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0

@@ -5,6 +5,15 @@ public enum StageSource: Sendable, Equatable, Hashable {
     case scratch
     case stage(Int)
     case image(String)
+    /// A named local context (`--build-context NAME=DIR`), by name.
+    case context(String)
+}
+
+/// What a `--build-context NAME=VALUE` gives the frontend: an image (from the local store, or
+/// imported from an OCI layout and named by digest) or a local directory.
+public enum NamedContext: Sendable, Equatable, Hashable {
+    case image(String)
+    case local(String)
 }
 
 /// What the frontend is asked to build: the build args, the target stage and the platforms.
@@ -16,10 +25,14 @@ public struct FrontendOptions: Sendable {
     /// ENV of base images by reference, when the caller already knows their configs, so that
     /// `ENV PATH=$PATH:/x` sees the image's PATH as it does in BuildKit.
     public var baseImageEnvironment: [String: [KeyValuePair]]
+    /// `--build-context` by name. A name replaces, as BuildKit does, a `FROM`/`--from`
+    /// reference to an image or to a stage of that name.
+    public var namedContexts: [String: NamedContext]
 
     public init(buildArgs: [String: String] = [:], target: String? = nil,
                 targetPlatform: Platform = .host, buildPlatform: Platform = .host,
-                baseImageEnvironment: [String: [KeyValuePair]] = [:]) {
+                baseImageEnvironment: [String: [KeyValuePair]] = [:], namedContexts: [String: NamedContext] = [:]) {
+        self.namedContexts = namedContexts
         self.buildArgs = buildArgs
         self.target = target
         self.targetPlatform = targetPlatform
@@ -77,6 +90,8 @@ public struct BuildPlan: Sendable, Equatable {
     public var reachable: [Int]
     public var warnings: [String]
     public var globalArguments: [KeyValuePair]
+    /// The `--build-context`s the plan was resolved with.
+    public var namedContexts: [String: NamedContext] = [:]
 
     /// `stage-N` or the stage's name, as BuildKit calls stages.
     public func name(of source: StageSource) -> String {
@@ -84,6 +99,7 @@ public struct BuildPlan: Sendable, Equatable {
         case .scratch: "scratch"
         case .stage(let i): stages[i].stage.displayName
         case .image(let ref): ref
+        case .context(let name): "context " + name
         }
     }
 }

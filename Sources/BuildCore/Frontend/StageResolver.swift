@@ -54,7 +54,7 @@ public struct StageResolver: Sendable {
                 state = resolved[i].finalState
             case .image(let ref):
                 state = StageState(environment: OrderedEnvironment(options.baseImageEnvironment[ref]?.map { ($0.key, $0.value) } ?? []))
-            case .scratch:
+            case .scratch, .context:
                 state = StageState(environment: OrderedEnvironment([]))
             }
             state.arguments = OrderedEnvironment([])
@@ -93,8 +93,10 @@ public struct StageResolver: Sendable {
         if !unused.isEmpty {
             warnings.append("one or more build-args [\(unused.joined(separator: " "))] were not consumed")
         }
-        return BuildPlan(dockerfile: dockerfile, stages: resolved, targetIndex: targetIndex, reachable: reach.sorted(),
-                         warnings: warnings, globalArguments: global.pairs)
+        var plan = BuildPlan(dockerfile: dockerfile, stages: resolved, targetIndex: targetIndex, reachable: reach.sorted(),
+                             warnings: warnings, globalArguments: global.pairs)
+        plan.namedContexts = options.namedContexts
+        return plan
     }
 
     /// Resolves a stage reference: a name of an earlier stage, an index, or else an image.
@@ -102,6 +104,11 @@ public struct StageResolver: Sendable {
                    location: SourceLocation? = nil) throws(FrontendError) -> StageSource {
         let at = location ?? stage.location
         if isFrom && value.lowercased() == "scratch" { return .scratch }
+        switch options.namedContexts[value] {
+        case .image(let ref)?: return .image(ref)
+        case .local?: return .context(value)
+        case nil: break
+        }
         if !isFrom, let n = Int(value), value.allSatisfy(\.isNumber) {
             guard n < count else {
                 throw FrontendError(.missingStage, "invalid stage index \(n): the Dockerfile has \(count) stage\(count == 1 ? "" : "s") (0 to \(count - 1))", at: at)

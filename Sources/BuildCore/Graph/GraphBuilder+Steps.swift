@@ -70,7 +70,7 @@ extension Lowering {
     }
 
     func resolveSource(_ value: String, step: ResolvedStep, stage: ResolvedStage) throws(FrontendError) -> StageSource {
-        try StageResolver(options: FrontendOptions()).reference(
+        try StageResolver(options: FrontendOptions(namedContexts: plan.namedContexts)).reference(
             value, from: stage.stage, byName: Dictionary(plan.stages.compactMap { s in s.stage.name.map { ($0, s.stage.index) } },
                                                          uniquingKeysWith: { a, _ in a }),
             count: plan.stages.count, location: step.location)

@@ -5,11 +5,17 @@ import Foundation
 public struct GraphBuilder: Sendable {
     /// `.dockerignore` patterns, part of the context source's identity.
     public var contextExcludes: [String]
+    /// The `.dockerignore` patterns of each named local context.
+    public var namedContextExcludes: [String: [String]]
 
     public static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    public init(contextExcludes: [String] = []) {
+    /// The local source name of `--build-context NAME=DIR`.
+    public static func localName(ofContext name: String) -> String { "context:" + name }
+
+    public init(contextExcludes: [String] = [], namedContextExcludes: [String: [String]] = [:]) {
         self.contextExcludes = contextExcludes
+        self.namedContextExcludes = namedContextExcludes
     }
 
     /// The current filesystem of a stage while it is lowered: nil is an empty root (scratch).
@@ -17,7 +23,7 @@ public struct GraphBuilder: Sendable {
 
     public func build(_ plan: BuildPlan) throws(FrontendError) -> BuildGraph {
         var graph = BuildGraph()
-        var lowering = Lowering(plan: plan, contextExcludes: contextExcludes)
+        var lowering = Lowering(plan: plan, contextExcludes: contextExcludes, namedContextExcludes: namedContextExcludes)
         for i in plan.reachable {
             let output = try lowering.lower(stage: i, into: &graph)
             if let output { graph.stageOutputs[i] = output }
@@ -31,13 +37,16 @@ public struct GraphBuilder: Sendable {
 struct Lowering {
     let plan: BuildPlan
     let contextExcludes: [String]
+    let namedContextExcludes: [String: [String]]
     var outputs: [Int: Digest?] = [:]
     var context: Digest?
+    var namedContexts: [String: Digest] = [:]
     var images: [String: Digest] = [:]
 
-    init(plan: BuildPlan, contextExcludes: [String]) {
+    init(plan: BuildPlan, contextExcludes: [String], namedContextExcludes: [String: [String]] = [:]) {
         self.plan = plan
         self.contextExcludes = contextExcludes
+        self.namedContextExcludes = namedContextExcludes
     }
 
     var multiStage: Bool { plan.stages.count > 1 }
@@ -47,6 +56,15 @@ struct Lowering {
         let d = graph.add(.source(.local(name: "context", excludes: contextExcludes)), inputs: [],
                           name: "[internal] load build context")
         context = d
+        return d
+    }
+
+    /// The source of a named local context, shared by every step that reads it.
+    mutating func namedContextSource(_ name: String, _ graph: inout BuildGraph) -> Digest {
+        if let d = namedContexts[name] { return d }
+        let local = SourceOp.local(name: GraphBuilder.localName(ofContext: name), excludes: namedContextExcludes[name] ?? [])
+        let d = graph.add(.source(local), inputs: [], name: "[context \(name)] load from client")
+        namedContexts[name] = d
         return d
     }
 
@@ -67,6 +85,7 @@ struct Lowering {
         case .scratch: return nil
         case .stage(let i): return outputs[i] ?? nil
         case .image(let ref): return imageSource(ref, platform: platform, name: nil, stage: nil, location: nil, &graph)
+        case .context(let name): return namedContextSource(name, &graph)
         }
     }
 
@@ -80,16 +99,31 @@ struct Lowering {
             }
         }.count
         var total = producing
-        if case .image = rs.source { total += 1 }
+        switch rs.source {
+        case .image, .context: total += 1
+        default: break
+        }
         var counter = StepCounter(stageName: multiStage ? rs.stage.displayName : nil, total: total)
         var current: Digest?
         switch rs.source {
         case .scratch: current = nil
         case .stage(let j): current = outputs[j] ?? nil
         case .image(let ref):
-            let name = counter.next("FROM " + ImageReference.normalize(ref))
+            var shown = ImageReference.normalize(ref)
+            if plan.namedContexts[rs.baseResolved] != nil {
+                // Named by a --build-context: say which, and what it stands for.
+                let target = Digest(parsing: ref).map { "sha256:" + $0.hex.prefix(12) } ?? shown
+                shown = rs.baseResolved + " (" + target + ")"
+            }
+            let name = counter.next("FROM " + shown)
             current = imageSource(ref, platform: rs.platform, name: name, stage: rs.stage.displayName,
                                   location: rs.stage.location, &graph)
+        case .context(let contextName):
+            // A directory as a base: its files copied onto an empty root, as one layer.
+            let source = namedContextSource(contextName, &graph)
+            let copy = CopyAction(input: 0, source: "/", destination: "/")
+            current = graph.add(.file(FileOp(hasBase: false, actions: [.copy(copy)])), inputs: [source],
+                                name: counter.next("FROM " + contextName), stage: rs.stage.displayName, location: rs.stage.location)
         }
         for step in rs.steps {
             switch step.instruction {

@@ -4,6 +4,8 @@ import Foundation
 /// prints it in step names and resolves it.
 public enum ImageReference {
     public static func normalize(_ reference: String) -> String {
+        // A bare manifest digest (an image imported unnamed, e.g. from an OCI layout) stays one.
+        if Digest(parsing: reference) != nil { return reference }
         var name = reference
         var digest = ""
         if let at = name.firstIndex(of: "@") {

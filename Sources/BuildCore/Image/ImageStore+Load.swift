@@ -89,28 +89,7 @@ extension ImageStore {
         var result: [(String, Descriptor)] = []
         for (position, entry) in index.manifests.enumerated() {
             if name != nil && position > 0 { break }
-            var descriptor = entry
-            descriptor.annotations = nil
-            if MediaType.isIndex(entry.mediaType) {
-                _ = try put(blob: entry, from: archive, added: &added)
-                let nested = try CanonicalJSON.decode(ImageIndex.self, from: try archive.data(Self.blobPath(entry.digest)),
-                                                      what: "index \(entry.digest)")
-                descriptor = try Self.select(.host, from: nested.manifests, what: "index \(entry.digest)")
-                descriptor.annotations = nil
-            }
-            let manifestData = try archive.data(Self.blobPath(descriptor.digest))
-            _ = try put(data: manifestData, expected: descriptor.digest, added: &added)
-            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: manifestData, what: "manifest \(descriptor.digest)")
-            let configData = try archive.data(Self.blobPath(manifest.config.digest))
-            _ = try put(data: configData, expected: manifest.config.digest, added: &added)
-            let config = try CanonicalJSON.decode(ImageConfig.self, from: configData, what: "config \(manifest.config.digest)")
-            guard config.rootfs.diffIDs.count == manifest.layers.count else {
-                throw ImageError.invalidImage("manifest \(descriptor.digest): \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff_ids")
-            }
-            for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
-                _ = try put(blob: layer, from: archive, added: &added)
-                try importLayer(layer, diffID: diffID, added: &added)
-            }
+            let descriptor = try importLayoutEntry(entry, from: archive, added: &added)
             if name != nil {
                 result.append(("", descriptor))
                 continue
@@ -125,6 +104,69 @@ extension ImageStore {
             }
         }
         return result
+    }
+
+    /// Puts one image of an OCI layout's index (narrowed to the host platform when it is an
+    /// index) into the stores: manifest, config and layers. Returns the manifest's descriptor.
+    private func importLayoutEntry(_ entry: Descriptor, from archive: StagedArchive, added: inout Additions) throws -> Descriptor {
+        var descriptor = entry
+        descriptor.annotations = nil
+        if MediaType.isIndex(entry.mediaType) {
+            _ = try put(blob: entry, from: archive, added: &added)
+            let nested = try CanonicalJSON.decode(ImageIndex.self, from: try archive.data(Self.blobPath(entry.digest)),
+                                                  what: "index \(entry.digest)")
+            descriptor = try Self.select(.host, from: nested.manifests, what: "index \(entry.digest)")
+            descriptor.annotations = nil
+        }
+        let manifestData = try archive.data(Self.blobPath(descriptor.digest))
+        _ = try put(data: manifestData, expected: descriptor.digest, added: &added)
+        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: manifestData, what: "manifest \(descriptor.digest)")
+        let configData = try archive.data(Self.blobPath(manifest.config.digest))
+        _ = try put(data: configData, expected: manifest.config.digest, added: &added)
+        let config = try CanonicalJSON.decode(ImageConfig.self, from: configData, what: "config \(manifest.config.digest)")
+        guard config.rootfs.diffIDs.count == manifest.layers.count else {
+            throw ImageError.invalidImage("manifest \(descriptor.digest): \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff_ids")
+        }
+        for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
+            _ = try put(blob: layer, from: archive, added: &added)
+            try importLayer(layer, diffID: diffID, added: &added)
+        }
+        return descriptor
+    }
+
+    /// Imports the image `reference` (a tag in `org.opencontainers.image.ref.name`, or a
+    /// manifest digest; nil when the layout holds one image) from an OCI layout, a directory or
+    /// a tar, without naming it: `--build-context NAME=oci-layout://PATH[:TAG|@DIGEST]`.
+    /// Returns the manifest digest, which `resolve` accepts. All or nothing, like `load`.
+    public func importLayout(at path: String, reference: String?) throws -> Digest {
+        let staging = try layerStore.makeWorkDirectory("layout")
+        defer { try? FileAttributes.removeTree(staging) }
+        var added = Additions()
+        do {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ImageError.invalidImage("\(path) does not exist")
+            }
+            let archive = isDirectory.boolValue ? try StagedArchive(directory: path) : try StagedArchive(path, into: staging)
+            guard archive.file("index.json") != nil else { throw ImageError.invalidImage("\(path) is not an OCI layout (no index.json)") }
+            let index = try CanonicalJSON.decode(ImageIndex.self, from: try archive.data("index.json"), what: "index.json")
+            let names = index.manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
+            let entry: Descriptor?
+            if let reference {
+                entry = index.manifests.first { $0.digest.value == reference || $0.annotations?[AnnotationKey.refName] == reference }
+            } else {
+                entry = index.manifests.count == 1 ? index.manifests[0] : nil
+            }
+            guard let entry else {
+                let what = reference.map { "no image \"\($0)\"" } ?? "\(index.manifests.count) images"
+                throw ImageError.invalidImage("\(path) has \(what); it names: \(names.isEmpty ? "nothing" : names.joined(separator: ", "))")
+            }
+            return try importLayoutEntry(entry, from: archive, added: &added).digest
+        } catch {
+            for id in added.layers { try? layerStore.remove(id) }
+            for digest in added.blobs { try? content.remove(digest) }
+            throw error
+        }
     }
 
     /// A bare tag like `latest` or `v1.2` (which OCI layouts use as ref names) rather than a name.
@@ -203,6 +245,20 @@ struct StagedArchive {
             default:
                 continue
             }
+        }
+    }
+
+    /// A layout that is already a directory: its regular files are used in place (links in it
+    /// are not followed).
+    init(directory: String) throws {
+        let base = (directory as NSString).standardizingPath
+        guard let walker = FileManager.default.enumerator(atPath: base) else {
+            throw ImageError.invalidImage("cannot read \(directory)")
+        }
+        for case let relative as String in walker {
+            var st = stat()
+            let full = base + "/" + relative
+            if lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { files[TarEntry.clean(relative)] = full }
         }
     }
 

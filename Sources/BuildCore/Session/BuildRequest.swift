@@ -19,6 +19,8 @@ public struct BuildRequest: Sendable {
     public var compression: String
     /// Entitlements (`--allow`): `security.insecure`, `network.host`.
     public var allow: Set<String> = []
+    /// `--build-context NAME=VALUE`, as given (paths absolute).
+    public var buildContexts: [String: String] = [:]
 
     public init(contextPath: String, dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String] = [:],
                 tags: [String] = [], noCache: Bool = false, noCacheStages: Set<String> = [],

@@ -4,7 +4,7 @@ import Foundation
 struct PreparedBuild: Sendable {
     let plan: BuildPlan
     let graph: BuildGraph
-    let context: BuildContext?
+    let contexts: [String: BuildContext]
     let solver: Solver
     let explainer: MissExplainer
     let images: LocalImages
@@ -19,6 +19,17 @@ extension Build {
         let dockerfile = try Dockerfile.parse(text, fileName: request.dockerfilePath)
         let images = try LocalImages(root: root)
         var options = FrontendOptions(buildArgs: request.buildArgs, target: request.target)
+        var namedExcludes: [String: [String]] = [:]
+        var namedIgnoreFiles: [String: String] = [:]
+        for (name, value) in request.buildContexts {
+            let named = try NamedContextSpec.resolve(name: name, value: value, store: images.store)
+            options.namedContexts[name] = named
+            if case .local(let dir) = named {
+                let (patterns, file) = ContextWalker.ignorePatterns(context: dir, dockerfile: nil)
+                namedExcludes[name] = patterns
+                namedIgnoreFiles[name] = file
+            }
+        }
         // First pass to learn the base images, then resolve again with their ENV.
         let firstPlan = try StageResolver(options: options).resolve(dockerfile)
         for stage in firstPlan.stages {
@@ -28,16 +39,23 @@ extension Build {
         try checkEntitlements(plan)
         for w in plan.warnings { events.yield(BuildEvent(.warning(BuildWarning(message: w, file: request.dockerfilePath)))) }
         let (patterns, ignoreFile) = ContextWalker.ignorePatterns(context: request.contextPath, dockerfile: request.dockerfilePath)
-        let graph = try GraphBuilder(contextExcludes: patterns).build(plan)
+        let graph = try GraphBuilder(contextExcludes: patterns, namedContextExcludes: namedExcludes).build(plan)
         events.yield(BuildEvent(.plan(graph.vertices.map { v in
             PlannedVertex(digest: v.digest, name: v.name, inputs: v.inputs, stage: v.stage,
                           startLine: v.location?.line, endLine: v.location?.endLine)
         })))
-        var context: BuildContext?
-        if graph.vertices.contains(where: { if case .source(.local) = $0.op { return true }; return false }) {
-            context = try await BuildContext.load(root: request.contextPath, patterns: patterns, ignoreFile: ignoreFile,
-                                                  statCache: StatCache.open(root: root, contextPath: request.contextPath),
-                                                  jobs: max(2, request.jobs))
+        var contexts: [String: BuildContext] = [:]
+        for case .source(.local(let localName, _)) in graph.vertices.map(\.op) {
+            var directory = request.contextPath
+            var (excludes, ignore) = (patterns, ignoreFile)
+            if localName != "context" {
+                let name = String(localName.dropFirst("context:".count))
+                guard case .local(let dir)? = options.namedContexts[name] else { continue }
+                (directory, excludes, ignore) = (dir, namedExcludes[name] ?? [], namedIgnoreFiles[name])
+            }
+            contexts[localName] = try await BuildContext.load(root: directory, patterns: excludes, ignoreFile: ignore,
+                                                              statCache: StatCache.open(root: root, contextPath: directory),
+                                                              jobs: max(2, request.jobs))
         }
         let session = try BuildSessionLock(root: root, id: buildID)
         let snapshotter = try Snapshotter(root: root, session: session)
@@ -48,12 +66,12 @@ extension Build {
         let explainer = MissExplainer(root: root, dockerfilePath: request.dockerfilePath, target: request.target, argNames: argNames)
         let executor = RuncExecutor(runtime: request.runtime, stateDirectory: root.subdirectory("runc") + "/" + buildID,
                                     bundleDirectory: session.directory)
-        let solver = Solver(graph: graph, plan: plan, context: context, executor: executor, images: images,
+        let solver = Solver(graph: graph, plan: plan, contexts: contexts, executor: executor, images: images,
                             cache: CacheStore(root: root), snapshotter: snapshotter,
                             options: SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
                                                   secrets: request.secrets, sshAgents: request.sshAgents),
                             explainer: explainer, events: events)
-        return PreparedBuild(plan: plan, graph: graph, context: context, solver: solver, explainer: explainer, images: images,
+        return PreparedBuild(plan: plan, graph: graph, contexts: contexts, solver: solver, explainer: explainer, images: images,
                              session: session, snapshotter: snapshotter)
     }
 }

@@ -26,26 +26,31 @@ public struct ContentChecksum: Sendable, Codable, Equatable {
 extension Solver {
     /// Checksums of what the vertex reads from the build context (COPY sources, bind mounts).
     func contentChecksums(for v: Vertex, inputs: [VertexResult]) -> [ContentChecksum] {
-        guard let context else { return [] }
-        func isContext(_ index: Int) -> Bool {
-            guard index >= 0, index < v.inputs.count, let input = graph[v.inputs[index]],
-                  case .source(.local) = input.op else { return false }
-            return true
+        func local(_ index: Int) -> (name: String, context: BuildContext)? {
+            guard index >= 0, index < v.inputs.count, case .source(.local(let name, _))? = graph[v.inputs[index]]?.op,
+                  let context = contexts[name] else { return nil }
+            return (name, context)
         }
-        var selections: [String] = []
+        var selections: [(name: String, context: BuildContext, selection: String)] = []
         switch v.op {
         case .file(let f):
-            for case .copy(let c) in f.actions where isContext(c.input) { selections.append(c.source) }
+            for case .copy(let c) in f.actions {
+                if let l = local(c.input) { selections.append((l.name, l.context, c.source)) }
+            }
         case .exec(let e):
-            for m in e.mounts where m.input.map(isContext) == true { selections.append(m.spec.source ?? "/") }
+            for m in e.mounts {
+                if let index = m.input, let l = local(index) { selections.append((l.name, l.context, m.spec.source ?? "/")) }
+            }
         default:
             break
         }
-        return selections.map { selection in
+        return selections.map { name, context, selection in
             let (digest, paths) = context.checksum(selecting: selection)
             var files: [String: String] = [:]
             for p in paths.prefix(10_000) { files[p] = context.contents[p] ?? "" }
-            return ContentChecksum(selection: selection, digest: digest, files: files)
+            // The build context's selections keep their plain names (and so their keys).
+            let label = name == "context" ? selection : name + ":" + selection
+            return ContentChecksum(selection: label, digest: digest, files: files)
         }
     }
 }

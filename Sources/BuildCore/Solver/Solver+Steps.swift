@@ -10,8 +10,8 @@ extension Solver {
             let image = try await images.resolve(reference, platform: platform)
             let key = CacheKeyBuilder.key(for: v, inputKeys: [], content: [image.manifestDigest])
             return VertexResult(snapshot: Snapshot(layers: image.layers), cacheKey: key, cached: true, image: image)
-        case .local:
-            guard let context else { throw SolveError(message: "no build context was loaded") }
+        case .local(let name, _):
+            guard let context = contexts[name] else { throw SolveError(message: "the local source \(name) was not loaded") }
             let total = context.totalBytes
             emit(.progress(ProgressUpdate(digest: v.digest, id: "transferring context", current: total, total: total, completed: true)))
             let all = context.checksum(selecting: "/").digest
@@ -86,7 +86,7 @@ extension Solver {
         guard index >= 0, index < inputs.count, let input = graph[v.inputs[index]] else {
             return (try snapshotter.emptyDirectory(), nil)
         }
-        if case .source(.local) = input.op, let context { return (context.root, context) }
+        if let context = localContext(input.digest) { return (context.root, context) }
         let mounted = try snapshotter.mountReadOnly(inputs[index].snapshot)
         cleanups.append(mounted.release)
         return (mounted.path, nil)

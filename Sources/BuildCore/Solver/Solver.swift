@@ -6,7 +6,9 @@ import Foundation
 public actor Solver {
     let graph: BuildGraph
     let plan: BuildPlan
-    let context: BuildContext?
+    /// Loaded local sources by name: `context` (the build context) and `context:NAME`
+    /// (`--build-context NAME=DIR`).
+    let contexts: [String: BuildContext]
     let executor: any Executor
     let images: any ImageResolver
     let cache: CacheStore
@@ -20,12 +22,12 @@ public actor Solver {
     var executed: Set<Digest> = []
     var logTails: [Digest: LogTail] = [:]
 
-    public init(graph: BuildGraph, plan: BuildPlan, context: BuildContext?, executor: any Executor, images: any ImageResolver,
-                cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions, explainer: MissExplainer,
-                events: AsyncStream<BuildEvent>.Continuation) {
+    public init(graph: BuildGraph, plan: BuildPlan, contexts: [String: BuildContext], executor: any Executor,
+                images: any ImageResolver, cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions,
+                explainer: MissExplainer, events: AsyncStream<BuildEvent>.Continuation) {
         self.graph = graph
         self.plan = plan
-        self.context = context
+        self.contexts = contexts
         self.executor = executor
         self.images = images
         self.cache = cache
@@ -33,6 +35,20 @@ public actor Solver {
         self.options = options
         self.explainer = explainer
         self.events = events
+    }
+
+    /// Only the build context, the common case.
+    public init(graph: BuildGraph, plan: BuildPlan, context: BuildContext?, executor: any Executor, images: any ImageResolver,
+                cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions, explainer: MissExplainer,
+                events: AsyncStream<BuildEvent>.Continuation) {
+        self.init(graph: graph, plan: plan, contexts: context.map { ["context": $0] } ?? [:], executor: executor, images: images,
+                  cache: cache, snapshotter: snapshotter, options: options, explainer: explainer, events: events)
+    }
+
+    /// The loaded local source a vertex is, if it is one.
+    func localContext(_ digest: Digest) -> BuildContext? {
+        guard case .source(.local(let name, _))? = graph[digest]?.op else { return nil }
+        return contexts[name]
     }
 
     static func hasBase(_ op: Op) -> Bool {
