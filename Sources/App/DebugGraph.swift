@@ -101,7 +101,7 @@ struct DebugContextLoad: AsyncParsableCommand {
         let start = Date()
         do {
             let loaded = try await BuildContext.load(root: context, patterns: patterns, ignoreFile: ignoreFile,
-                                                     statCache: StatCache.open(root: global.stateRoot, contextPath: context), jobs: jobs)
+                                                     statCacheIn: global.stateRoot, jobs: jobs)
             let seconds = Date().timeIntervalSince(start)
             print("\(loaded.entries.count) entries, \(loaded.totalBytes) bytes; hashed \(loaded.filesHashed) files (\(loaded.bytesHashed) bytes) in \(String(format: "%.3f", seconds)) s")
         } catch let error as FrontendError {

@@ -15,12 +15,27 @@ public struct BuildContext: Sendable {
 
     public var totalBytes: Int64 { entries.reduce(0) { $0 + $1.size } }
 
+    /// Loads a context with the stat cache kept for it under `stateRoot`, which is read while
+    /// the context is walked (the two take about as long on a big unchanged tree).
+    public static func load(root: String, patterns: [String], ignoreFile: String? = nil, statCacheIn stateRoot: StateRoot,
+                            jobs: Int = ProcessInfo.processInfo.activeProcessorCount) async throws -> BuildContext {
+        async let cache = StatCache.open(root: stateRoot, contextPath: root)
+        let entries = try ContextWalker(root: root, patterns: patterns, ignoreFile: ignoreFile).walk()
+        return try await load(root: root, entries: entries, patterns: patterns, statCache: await cache, jobs: jobs)
+    }
+
     /// Loads a context: walks it, then hashes the files the stat cache does not vouch for, in
     /// parallel (`jobs` at a time).
     public static func load(root: String, patterns: [String], ignoreFile: String? = nil, statCache: StatCache?,
                             jobs: Int = ProcessInfo.processInfo.activeProcessorCount) async throws -> BuildContext {
         let entries = try ContextWalker(root: root, patterns: patterns, ignoreFile: ignoreFile).walk()
+        return try await load(root: root, entries: entries, patterns: patterns, statCache: statCache, jobs: jobs)
+    }
+
+    static func load(root: String, entries: [ContextEntry], patterns: [String], statCache: StatCache?,
+                     jobs: Int) async throws -> BuildContext {
         var contents: [String: String] = [:]
+        contents.reserveCapacity(entries.count)
         var toHash: [ContextEntry] = []
         let cached = statCache?.entries ?? [:]
         for e in entries {

@@ -66,8 +66,23 @@ public struct ContextWalker: Sendable {
             throw FrontendError(.io, "build context \(root) is not a directory")
         }
         try walkDirectory(relative: "", parent: MatchInfo(), into: &out)
-        out.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        out.sort { Self.bytewiseLess($0.path, $1.path) }
         return out
+    }
+
+    /// Byte order of two paths (what BuildKit sorts by), compared with `memcmp` on their UTF-8.
+    static func bytewiseLess(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
+                    let c = memcmp(xp, yp, n)
+                    if c != 0 { return c < 0 }
+                }
+                return x.count < y.count
+            }
+        }
     }
 
     private func walkDirectory(relative: String, parent: MatchInfo, into out: inout [ContextEntry]) throws(FrontendError) {
@@ -76,6 +91,8 @@ public struct ContextWalker: Sendable {
             throw FrontendError(.io, "cannot read \(dirPath): \(String(cString: strerror(errno)))")
         }
         defer { closedir(dir) }
+        let fd = dirfd(dir)
+        let filtering = !matcher.patterns.isEmpty
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -86,15 +103,17 @@ public struct ContextWalker: Sendable {
         }
         for name in names {
             let rel = relative.isEmpty ? name : relative + "/" + name
-            let full = root + "/" + rel
             var st = stat()
-            guard lstat(full, &st) == 0 else { continue }
+            // Relative to the open directory: no path walk from the root for every file.
+            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let type = st.st_mode & S_IFMT
-            let info: MatchInfo
-            do {
-                info = try matcher.matchesUsingParentResults(rel, parent: parent)
-            } catch {
-                throw FrontendError(.ignorePattern, "invalid .dockerignore pattern: \(error.description)")
+            var info = MatchInfo()
+            if filtering {
+                do {
+                    info = try matcher.matchesUsingParentResults(rel, parent: parent)
+                } catch {
+                    throw FrontendError(.ignorePattern, "invalid .dockerignore pattern: \(error.description)")
+                }
             }
             let kind: ContextEntry.Kind = type == S_IFDIR ? .directory : type == S_IFREG ? .file : type == S_IFLNK ? .symlink : .other
             if type == S_IFDIR {

@@ -54,8 +54,7 @@ extension Build {
                 (directory, excludes, ignore) = (dir, namedExcludes[name] ?? [], namedIgnoreFiles[name])
             }
             contexts[localName] = try await BuildContext.load(root: directory, patterns: excludes, ignoreFile: ignore,
-                                                              statCache: StatCache.open(root: root, contextPath: directory),
-                                                              jobs: max(2, request.jobs))
+                                                              statCacheIn: root, jobs: max(2, request.jobs))
         }
         let session = try BuildSessionLock(root: root, id: buildID)
         let snapshotter = try Snapshotter(root: root, session: session)

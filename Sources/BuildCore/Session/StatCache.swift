@@ -37,13 +37,16 @@ public struct StatCache: Sendable {
     /// One entry a line: `size mtime inode mode uid gid digest path`, tab separated (the path
     /// last, so it may hold anything but a newline). Far quicker to read than JSON for big trees.
     static func decode(_ data: Data) -> [String: Entry] {
+        data.withUnsafeBytes { raw in decode(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: Entry] {
         var entries: [String: Entry] = [:]
-        let bytes = [UInt8](data)
-        entries.reserveCapacity(bytes.count / 120)
-        var fields: [ArraySlice<UInt8>] = []
+        entries.reserveCapacity(bytes.count / 100)
+        var fields: [Slice<UnsafeBufferPointer<UInt8>>] = []
         fields.reserveCapacity(8)
         var lineStart = 0
-        func number<T: FixedWidthInteger>(_ s: ArraySlice<UInt8>, _: T.Type) -> T? {
+        func number<T: FixedWidthInteger>(_ s: Slice<UnsafeBufferPointer<UInt8>>, _: T.Type) -> T? {
             guard !s.isEmpty else { return nil }
             var v: T = 0
             for b in s {
@@ -68,8 +71,8 @@ public struct StatCache: Sendable {
             guard fields.count == 8, let size = number(fields[0], Int64.self), let mtime = number(fields[1], Int64.self),
                   let inode = number(fields[2], UInt64.self), let mode = number(fields[3], UInt32.self),
                   let uid = number(fields[4], UInt32.self), let gid = number(fields[5], UInt32.self) else { continue }
-            entries[String(decoding: fields[7], as: UTF8.self)] = Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid,
-                                                                        gid: gid, digest: String(decoding: fields[6], as: UTF8.self))
+            entries[String(decoding: UnsafeBufferPointer(rebasing: fields[7]), as: UTF8.self)] = Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid,
+                                                                        gid: gid, digest: String(decoding: UnsafeBufferPointer(rebasing: fields[6]), as: UTF8.self))
         }
         return entries
     }
@@ -77,7 +80,10 @@ public struct StatCache: Sendable {
     /// Replaces the entries with the context's; returns false when nothing changed.
     @discardableResult
     mutating func update(with context: BuildContext) -> Bool {
+        // Every file answered from the cache and as many files as it holds: the same set.
+        if context.filesHashed == 0 && context.entries.lazy.filter({ $0.kind == .file }).count == entries.count { return false }
         var next: [String: Entry] = [:]
+        next.reserveCapacity(entries.count)
         for e in context.entries where e.kind == .file {
             guard let d = context.contents[e.path] else { continue }
             next[e.path] = Entry(size: e.size, mtime: e.mtimeNanoseconds, inode: e.inode, mode: e.mode, uid: e.uid, gid: e.gid, digest: d)
