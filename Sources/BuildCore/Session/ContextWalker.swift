@@ -65,27 +65,70 @@ public struct ContextWalker: Sendable {
         guard lstat(root, &rootInfo) == 0, (rootInfo.st_mode & S_IFMT) == S_IFDIR else {
             throw FrontendError(.io, "build context \(root) is not a directory")
         }
-        try walkDirectory(relative: "", parent: MatchInfo(), into: &out)
-        out.sort { Self.bytewiseLess($0.path, $1.path) }
-        return out
-    }
-
-    /// Byte order of two paths (what BuildKit sorts by), compared with `memcmp` on their UTF-8.
-    static func bytewiseLess(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let n = min(x.count, y.count)
-                if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
-                    let c = memcmp(xp, yp, n)
-                    if c != 0 { return c < 0 }
-                }
-                return x.count < y.count
+        // The top level here; its subdirectories' trees in parallel (stat calls dominate).
+        var deferred: [(String, MatchInfo)]? = []
+        try walkDirectory(relative: "", parent: MatchInfo(), into: &out, deferring: &deferred)
+        let subtrees = deferred ?? []
+        let results = SubtreeResults(count: subtrees.count)
+        DispatchQueue.concurrentPerform(iterations: subtrees.count) { i in
+            var entries: [ContextEntry] = []
+            do throws(FrontendError) {
+                try walkDirectory(relative: subtrees[i].0, parent: subtrees[i].1, into: &entries)
+                results.set(i, .success(entries))
+            } catch {
+                results.set(i, .failure(error))
             }
         }
+        for result in results.all {
+            switch result {
+            case .success(let entries): out += entries
+            case .failure(let error): throw error
+            case nil: break
+            }
+        }
+        return Self.sortedByPath(out)
+    }
+
+    /// The entries in byte order of their paths. Sorting indices by byte keys moves no entries
+    /// and compares with `memcmp`: on big trees this was most of an unchanged load.
+    static func sortedByPath(_ entries: [ContextEntry]) -> [ContextEntry] {
+        let keys = entries.map { ContiguousArray($0.path.utf8) }
+        let order = keys.indices.sorted { i, j in
+            keys[i].withUnsafeBufferPointer { x in
+                keys[j].withUnsafeBufferPointer { y in
+                    let n = min(x.count, y.count)
+                    if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
+                        let c = memcmp(xp, yp, n)
+                        if c != 0 { return c < 0 }
+                    }
+                    return x.count < y.count
+                }
+            }
+        }
+        return order.map { entries[$0] }
+    }
+
+    /// What each parallel subtree walk found.
+    private final class SubtreeResults: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Result<[ContextEntry], FrontendError>?]
+
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+
+        func set(_ i: Int, _ value: Result<[ContextEntry], FrontendError>) { lock.withLock { values[i] = value } }
+
+        var all: [Result<[ContextEntry], FrontendError>?] { lock.withLock { values } }
     }
 
     private func walkDirectory(relative: String, parent: MatchInfo, into out: inout [ContextEntry]) throws(FrontendError) {
+        var none: [(String, MatchInfo)]? = nil
+        try walkDirectory(relative: relative, parent: parent, into: &out, deferring: &none)
+    }
+
+    /// Walks one directory, descending into subdirectories, or leaving them in `deferred` when
+    /// it is given (for the caller to walk).
+    private func walkDirectory(relative: String, parent: MatchInfo, into out: inout [ContextEntry],
+                               deferring deferred: inout [(String, MatchInfo)]?) throws(FrontendError) {
         let dirPath = relative.isEmpty ? root : root + "/" + relative
         guard let dir = opendir(dirPath) else {
             throw FrontendError(.io, "cannot read \(dirPath): \(String(cString: strerror(errno)))")
@@ -122,7 +165,11 @@ public struct ContextWalker: Sendable {
                     out.append(ContextEntry(path: rel, kind: .directory, size: 0, mode: UInt32(st.st_mode), uid: st.st_uid, gid: st.st_gid,
                                             mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec), inode: UInt64(st.st_ino)))
                 }
-                try walkDirectory(relative: rel, parent: info, into: &out)
+                if deferred != nil {
+                    deferred?.append((rel, info))
+                } else {
+                    try walkDirectory(relative: rel, parent: info, into: &out)
+                }
                 continue
             }
             if info.isMatched { continue }
