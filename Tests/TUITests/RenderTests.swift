@@ -27,6 +27,16 @@ import Testing
             _ = parseError.apply(Events.start())
             _ = parseError.apply(Events.finished(at: 0.1, .failed, error: "Dockerfile:3:1: unknown instruction: RUNN\nmore"))
             out.append(("parse-error", parseError))
+            var replay = ReplayTests.replay(.failed, speed: 2, ascii: ascii)
+            replay.advance(by: 1.2)
+            out.append(("replay", replay.state))
+            replay.apply(.key(.char(" ")))
+            replay.apply(.key(.char("?")))
+            out.append(("replay-help", replay.state))
+            replay.apply(.key(.esc))
+            replay.apply(.key(.char("G")))
+            out.append(("replay-end", replay.state))
+            out.append(("replay-loading", Replay(template: DashboardState(ascii: ascii, colorEnabled: true), title: "x", speed: 1).state))
         }
         return out
     }

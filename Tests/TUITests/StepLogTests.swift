@@ -144,6 +144,35 @@ import Testing
         #expect(texts.allSatisfy { $0.utf8.count <= StepLog.maxLineBytes })
     }
 
+    /// The fast paths (printable ASCII taken as it is, whole lines cleaned straight from the
+    /// chunk) agree with the general ones: measured lengths are the text's count, and output cut
+    /// into chunks anywhere gives the lines it gives in one piece.
+    @Test func fastPathsAgreeWithTheGeneralOnes() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [Array("ab".utf8), Array("make all ".utf8), [0x0A], [0x09], [0x1B], Array("[1;32m".utf8),
+                                 Array("é".utf8), [0xC3], [0xFF], [0x07], Array("漢".utf8), [0x7F], Array("e\u{301}".utf8)]
+        for _ in 0..<500 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...60, using: &rng) { bytes += pieces.randomElement(using: &rng) ?? [] }
+            let line = bytes.withUnsafeBufferPointer { TerminalText.visibleLine($0) }
+            #expect(line.length == line.text.count)
+            #expect(line.text == TerminalText.clean(bytes[...]))
+
+            var whole = StepLog(capacity: 1000), cut = StepLog(capacity: 1000)
+            whole.append(Data(bytes), stream: 1, at: E.t0)
+            var rest = bytes[...]
+            while !rest.isEmpty {
+                let n = Int.random(in: 1...max(1, rest.count), using: &rng)
+                cut.append(Data(rest.prefix(n)), stream: 1, at: E.t0)
+                rest = rest.dropFirst(n)
+            }
+            whole.flush()
+            cut.flush()
+            #expect((0..<whole.count).map { whole.line($0)?.text } == (0..<cut.count).map { cut.line($0)?.text })
+            #expect((0..<whole.count).map { whole.line($0)?.length } == (0..<cut.count).map { cut.line($0)?.length })
+        }
+    }
+
     @Test func pendingOutputIsCommittedWhenTheStepEnds() {
         let state = DashboardState.after([E.started("v", at: 0), E.log("v", at: 0.5, "no newline"), E.completed("v", at: 1)])
         #expect(state.lines("v") == ["no newline"])

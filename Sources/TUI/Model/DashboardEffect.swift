@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the reducer asks its caller to do. The reducer itself never performs I/O: the terminal
 /// layer carries these out.
 public enum DashboardEffect: Sendable, Equatable {
@@ -10,4 +12,6 @@ public enum DashboardEffect: Sendable, Equatable {
     case confirmQuit
     /// Nothing to do for that key (no search match, no error to jump to): ring the bell.
     case bell
+    /// A replay key moved the playback: show the recorded build as it was at this time.
+    case replayTo(Date)
 }

@@ -32,7 +32,10 @@ extension DashboardState {
             let before = steps[i].log.endNumber
             let r = steps[i].log.append(chunk.data, stream: chunk.stream, at: time)
             account(i, added: r.added, dropped: r.dropped, before: before)
-            if !selectionPinned, !selectionIsLive || step(selected)?.log.isEmpty == true { select(chunk.digest, pin: false) }
+            if !selectionPinned {
+                let current = steps[i].digest == selected ? i : selectedIndex
+                if current.map({ steps[$0].status != .running || steps[$0].log.isEmpty }) ?? true { select(chunk.digest, pin: false) }
+            }
         case .progress(let update):
             steps[ensureStep(update.digest)].update(update)
         case .warning(let warning):
@@ -130,7 +133,12 @@ extension DashboardState {
     /// moves to a step that starts or prints only when the current one is not running (or a
     /// running one has printed nothing), so two steps printing at once do not make it flicker.
     private var selectionIsLive: Bool {
-        step(selected)?.status == .running
+        selectedIndex.map { steps[$0].status == .running } ?? false
+    }
+
+    /// Where the selected step is in `steps` (looked up without copying the step).
+    private var selectedIndex: Int? {
+        selected.flatMap { stepIndex[$0] }
     }
 
     /// Selects a step; a new selection shows its log from the end.

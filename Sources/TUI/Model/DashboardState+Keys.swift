@@ -6,13 +6,25 @@ import BuildCore
 ///
 /// Keys are read in layers, the first that applies wins: the quit question, the search prompt,
 /// the help overlay, then the keys of the current screen and pane.
+///
+/// In a replay, the replay's keys (see `Playback.handle`) come right after the help overlay, on
+/// every screen: space, `+` `-`, `←` `→`, `[` `]`, `g` `G`. What they displace keeps another key:
+/// `h` `l` still move between stages and scroll sideways, PgDn pages, End ends the log, and the
+/// timeline is `T`. `q` leaves at once: there is no build to cancel.
 extension DashboardState {
     mutating func handle(_ key: Key) -> [DashboardEffect] {
-        let key = Self.normalized(key)
+        let before = selected
+        let effects = handleKey(Self.normalized(key))
+        if selected != before { selectedByUser = true }
+        return effects
+    }
+
+    private mutating func handleKey(_ key: Key) -> [DashboardEffect] {
         flash = nil
         if confirmingQuit { return answerQuit(key) }
         if log.editing { return editQuery(key) }
         if showHelp { return helpKey(key) }
+        if let effects = playbackKey(key) { return effects }
         switch key {
         case .char("q"), .interrupt: return quit()
         case .char("?"):
@@ -20,6 +32,7 @@ extension DashboardState {
             scroll = 0
         case .char("c"): switchScreen(.cacheGraph)
         case .char("g"): switchScreen(.timeline)
+        case .char("T") where playback != nil: switchScreen(.timeline)
         case .esc: back()
         case .char("/"): startSearch()
         case .char("e"): return jumpToError()
@@ -47,7 +60,7 @@ extension DashboardState {
     // MARK: Leaving
 
     private mutating func quit() -> [DashboardEffect] {
-        if finished || cancelRequested { return [.quit] }
+        if finished || cancelRequested || playback != nil { return [.quit] }
         confirmingQuit = true
         return [.confirmQuit]
     }
@@ -113,11 +126,31 @@ extension DashboardState {
     }
 
     private func screenContentHeight(width: Int) -> Int {
-        if showHelp { return HelpOverlay.contentHeight }
+        if showHelp { return HelpOverlay.contentHeight(self) }
         switch screen {
         case .build: return 0
         case .cacheGraph: return CacheGraphView.lines(self, width: width).count
         case .timeline: return TimelineView.contentHeight(self)
+        }
+    }
+
+    // MARK: Replay
+
+    /// A replay key (or a click on the scrubber) moves the playback; nil when `key` is not one.
+    private mutating func playbackKey(_ key: Key) -> [DashboardEffect]? {
+        guard var playback else { return nil }
+        var actions = playback.handle(key)
+        if actions == nil, case .click(let x, let y) = key,
+           let time = ScrubberBar.time(atX: x, y: y, state: self) {
+            actions = playback.seek(to: time)
+        }
+        guard let actions else { return nil }
+        self.playback = playback
+        return actions.map { action in
+            switch action {
+            case .show(let time): return .replayTo(time)
+            case .bell: return .bell
+            }
         }
     }
 

@@ -70,6 +70,14 @@ public struct DashboardState: Sendable {
     var scroll = 0
     /// A one-shot message for the hint bar, cleared by the next key.
     var flash: String?
+    /// The user picked the selected step (a key or a click), rather than the build's events.
+    var selectedByUser = false
+
+    // MARK: Replay
+
+    /// Set when the dashboard replays a recorded build: its clock is the playback position, its
+    /// keys move the playback, and the scrubber row shows where it stands.
+    var playback: Playback?
 
     public init(ascii: Bool, colorEnabled: Bool, stepHistory: [String: Double] = [:],
                 trend: [(hitRate: Double, duration: Double)] = []) {

@@ -53,8 +53,8 @@ struct StepLog: Sendable {
     var pendingLines: [Line] {
         pending.keys.sorted().compactMap { stream in
             guard let p = pending[stream] else { return nil }
-            let text = TerminalText.visibleLine(p.bytes[...])
-            return text.isEmpty ? nil : Line(text: text, length: text.count, time: p.time, stream: stream)
+            let line = p.bytes.withUnsafeBufferPointer { TerminalText.visibleLine($0) }
+            return line.length == 0 ? nil : Line(text: line.text, length: line.length, time: p.time, stream: stream)
         }
     }
 
@@ -62,28 +62,56 @@ struct StepLog: Sendable {
     var isEmpty: Bool { lines.isEmpty && dropped == 0 && pending.isEmpty }
 
     /// Adds output; returns how many lines were committed and how many old ones were dropped.
+    ///
+    /// A line that arrives whole (nothing pending on its stream) is cleaned straight from the
+    /// chunk; only an unfinished tail is copied into the pending line.
     @discardableResult
     mutating func append(_ data: Data, stream: Int, at time: Date) -> (added: Int, dropped: Int) {
         var added = 0, lost = 0
         var current = pending.removeValue(forKey: stream) ?? Pending(bytes: [], time: time)
         if current.bytes.isEmpty { current.time = time }
-        for byte in data {
-            if byte == UInt8(ascii: "\n") {
-                let r = commit(current.bytes[...], stream: stream, time: current.time)
-                added += r.added; lost += r.dropped
-                current = Pending(bytes: [], time: time)
-                continue
-            }
-            current.bytes.append(byte)
-            if current.bytes.count >= Self.maxLineBytes, let cut = TerminalText.overwrittenPrefix(current.bytes) {
-                // A progress bar redrawn many times in one chunk: forget what it overwrote first.
-                current.bytes.removeFirst(cut)
-            }
-            if current.bytes.count >= Self.maxLineBytes {
-                let cut = Self.characterBoundary(current.bytes)
-                let r = commit(current.bytes[..<cut], stream: stream, time: current.time)
-                added += r.added; lost += r.dropped
-                current = Pending(bytes: Array(current.bytes[cut...]), time: time)
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var i = 0
+            while i < bytes.count {
+                let newline = bytes[i...].firstIndex(of: UInt8(ascii: "\n"))
+                let end = newline ?? bytes.count
+                let segment = UnsafeBufferPointer(rebasing: bytes[i..<end])
+                if current.bytes.count + segment.count < Self.maxLineBytes {
+                    // Short of the cut length, nothing below can trigger: take the run at once.
+                    if newline != nil, current.bytes.isEmpty {
+                        let r = commit(segment, stream: stream, time: current.time)
+                        added += r.added; lost += r.dropped
+                    } else {
+                        current.bytes.append(contentsOf: segment)
+                        if newline != nil {
+                            let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time) }
+                            added += r.added; lost += r.dropped
+                        }
+                    }
+                } else {
+                    for byte in segment {
+                        current.bytes.append(byte)
+                        if current.bytes.count >= Self.maxLineBytes, let cut = TerminalText.overwrittenPrefix(current.bytes) {
+                            // A progress bar redrawn many times in one chunk: forget what it overwrote first.
+                            current.bytes.removeFirst(cut)
+                        }
+                        if current.bytes.count >= Self.maxLineBytes {
+                            let cut = Self.characterBoundary(current.bytes)
+                            let r = current.bytes.withUnsafeBufferPointer {
+                                commit(UnsafeBufferPointer(rebasing: $0[..<cut]), stream: stream, time: current.time)
+                            }
+                            added += r.added; lost += r.dropped
+                            current = Pending(bytes: Array(current.bytes[cut...]), time: time)
+                        }
+                    }
+                    if newline != nil {
+                        let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time) }
+                        added += r.added; lost += r.dropped
+                    }
+                }
+                if newline != nil { current = Pending(bytes: [], time: time) }
+                i = end + 1
             }
         }
         if let cut = TerminalText.overwrittenPrefix(current.bytes) {
@@ -96,8 +124,8 @@ struct StepLog: Sendable {
     /// Adds one already-visible line (a warning the dashboard writes into the step's log).
     @discardableResult
     mutating func appendNote(_ text: String, at time: Date, warning: Bool) -> Int {
-        let clean = TerminalText.clean(Array(text.utf8)[...])
-        let evicted = lines.append(Line(text: clean, length: clean.count, time: time, stream: 2, isWarning: warning))
+        let clean = Array(text.utf8).withUnsafeBufferPointer { TerminalText.measuredClean($0) }
+        let evicted = lines.append(Line(text: clean.text, length: clean.length, time: time, stream: 2, isWarning: warning))
         if evicted { dropped += 1 }
         return evicted ? 1 : 0
     }
@@ -108,7 +136,7 @@ struct StepLog: Sendable {
         var added = 0, lost = 0
         for stream in pending.keys.sorted() {
             guard let p = pending.removeValue(forKey: stream) else { continue }
-            let r = commit(p.bytes[...], stream: stream, time: p.time)
+            let r = p.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: p.time) }
             added += r.added; lost += r.dropped
         }
         return (added, lost)
@@ -121,9 +149,9 @@ struct StepLog: Sendable {
         dropped += n
     }
 
-    private mutating func commit(_ bytes: ArraySlice<UInt8>, stream: Int, time: Date) -> (added: Int, dropped: Int) {
-        let text = TerminalText.visibleLine(bytes)
-        let evicted = lines.append(Line(text: text, length: text.count, time: time, stream: stream))
+    private mutating func commit(_ bytes: UnsafeBufferPointer<UInt8>, stream: Int, time: Date) -> (added: Int, dropped: Int) {
+        let line = TerminalText.visibleLine(bytes)
+        let evicted = lines.append(Line(text: line.text, length: line.length, time: time, stream: stream))
         if evicted { dropped += 1 }
         return (1, evicted ? 1 : 0)
     }

@@ -13,16 +13,24 @@
 enum TerminalText {
     /// The visible text of one line's bytes (without its `\n`).
     static func visibleLine(_ bytes: ArraySlice<UInt8>) -> String {
-        guard bytes.contains(UInt8(ascii: "\r")) else { return clean(bytes) }
+        bytes.withUnsafeBufferPointer { visibleLine($0).text }
+    }
+
+    /// The visible text of one line's bytes and its length in cells (`text.count`, measured
+    /// here because printable ASCII, the common case, needs no counting).
+    static func visibleLine(_ bytes: UnsafeBufferPointer<UInt8>) -> (text: String, length: Int) {
+        guard let lastCR = bytes.lastIndex(of: UInt8(ascii: "\r")) else { return measuredClean(bytes) }
         var end = bytes.endIndex
+        var cr: Int? = lastCR
         // Walk the CR segments from the last one back to the first with visible text.
         while end > bytes.startIndex {
-            let start = bytes[bytes.startIndex..<end].lastIndex(of: UInt8(ascii: "\r")).map { $0 + 1 } ?? bytes.startIndex
-            let text = clean(bytes[start..<end])
-            if !text.isEmpty { return text }
+            let start = cr.map { $0 + 1 } ?? bytes.startIndex
+            let line = measuredClean(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            if line.length > 0 { return line }
             end = start > bytes.startIndex ? start - 1 : bytes.startIndex
+            cr = bytes[bytes.startIndex..<end].lastIndex(of: UInt8(ascii: "\r"))
         }
-        return ""
+        return ("", 0)
     }
 
     /// Where the last carriage-return segment with content starts, when earlier segments exist:
@@ -38,8 +46,23 @@ enum TerminalText {
     /// Decodes UTF-8 (invalid bytes become U+FFFD), drops escape sequences and control
     /// characters, and expands tabs.
     static func clean(_ bytes: ArraySlice<UInt8>) -> String {
+        bytes.withUnsafeBufferPointer { measuredClean($0).text }
+    }
+
+    /// `clean` with the result's `count`. Printable ASCII (no escapes, tabs or controls) is
+    /// already clean and one cell per byte, so it is taken as it is.
+    static func measuredClean(_ bytes: UnsafeBufferPointer<UInt8>) -> (text: String, length: Int) {
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            return (String(decoding: bytes, as: UTF8.self), bytes.count)
+        }
+        let text = cleanAny(bytes)
+        return (text, text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count)
+    }
+
+    private static func cleanAny(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         let decoded = String(decoding: bytes, as: UTF8.self)
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
         var column = 0
         var scalars = decoded.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
@@ -56,16 +79,20 @@ enum TerminalText {
             case 0x9D, 0x90, 0x98, 0x9E, 0x9F: skipString(&scalars)
             case 0x09:
                 let spaces = 8 - column % 8
-                for _ in 0..<spaces { out.append(" ") }
+                for _ in 0..<spaces { out.append(UInt8(ascii: " ")) }
                 column += spaces
             case 0x00..<0x20, 0x7F, 0x80..<0xA0:
                 break
             default:
-                out.append(scalar)
+                if scalar.isASCII {
+                    out.append(UInt8(truncatingIfNeeded: scalar.value))
+                } else {
+                    UTF8.encode(scalar) { out.append($0) }
+                }
                 column += 1
             }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Skips a control sequence's parameters and intermediates up to its final byte (0x40–0x7E).

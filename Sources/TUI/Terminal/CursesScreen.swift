@@ -105,8 +105,9 @@ public final class CursesScreen: @unchecked Sendable {
         previous = nil
     }
 
-    /// Waits up to 50 ms for a key; nil when none came.
-    public func readKey() -> RawKey? {
+    /// Waits up to `milliseconds` for a key (0: only looks); nil when none came.
+    public func readKey(timeout milliseconds: Int = 50) -> RawKey? {
+        wtimeout(swb_stdscr(), Int32(clamping: max(0, milliseconds)))
         var wide: wint_t = 0
         let kind = wget_wch(swb_stdscr(), &wide)
         if kind == swb_err() { return nil }

@@ -78,7 +78,7 @@ public enum DashboardRunner {
                         case .quit: quit = true
                         case .cancelBuild: cancel()
                         case .bell: beep()
-                        case .confirmQuit: break
+                        case .confirmQuit, .replayTo: break
                         }
                     }
                 }

@@ -2,7 +2,8 @@
 /// these rectangles and the reducer pages and hit-tests with them, so both always agree.
 ///
 /// - Row 0 is the header and the last row the hint bar (a 1-row screen keeps only the hint bar:
-///   it is where the quit question appears). The body is everything between.
+///   it is where the quit question appears). The body is everything between. A replay puts its
+///   scrubber on the row above the hint bar when the screen has 5 rows or more.
 /// - The build screen splits the body: lanes on top (as many rows as they need, at most 55%, or
 ///   40% after a failure, so the error and the log's end have room), the log pane below. A body under 8 rows shows only the focused pane; `enter` maximises
 ///   the log pane.
@@ -12,6 +13,7 @@ struct DashboardLayout: Sendable {
     private(set) var header = Rect.empty
     private(set) var body = Rect.empty
     private(set) var hint = Rect.empty
+    private(set) var scrubber = Rect.empty
     private(set) var steps = Rect.empty
     private(set) var log = Rect.empty
     private(set) var logTitle = Rect.empty
@@ -31,6 +33,10 @@ struct DashboardLayout: Sendable {
         header = Rect(x: 0, y: 0, width: width, height: 1)
         hint = Rect(x: 0, y: height - 1, width: width, height: 1)
         body = Rect(x: 0, y: 1, width: width, height: height - 2)
+        if state.playback != nil, height >= 5 {
+            scrubber = Rect(x: 0, y: height - 2, width: width, height: 1)
+            body.height -= 1
+        }
         guard state.screen == .build, !body.isEmpty else { return }
 
         if state.logMaximised {

@@ -25,6 +25,7 @@ enum DashboardRenderer {
             TimelineView.draw(state, lanes: lanes, rect: layout.body, glyphs: glyphs, into: &grid)
         }
         if state.showHelp { HelpOverlay.draw(state, rect: layout.body, glyphs: glyphs, into: &grid) }
+        ScrubberBar.draw(state, rect: layout.scrubber, into: &grid)
         HintBar.draw(state, rect: layout.hint, glyphs: glyphs, into: &grid)
         return grid
     }

@@ -26,3 +26,16 @@ enum DurationText {
         PlainProgressPrinter.bytes(count)
     }
 }
+
+extension DurationText {
+    /// How long ago, for lists of builds: `just now`, `42s ago`, `3m ago`, `5h ago`, `12d ago`.
+    /// Days never turn into dates, so a screen does not depend on the time zone.
+    static func ago(_ seconds: Double) -> String {
+        let s = seconds.isFinite ? Int(seconds.rounded(.down)) : 0
+        if s < 10 { return "just now" }
+        if s < 60 { return "\(s)s ago" }
+        if s < 3600 { return "\(s / 60)m ago" }
+        if s < 86_400 { return "\(s / 3600)h ago" }
+        return "\(s / 86_400)d ago"
+    }
+}

@@ -29,6 +29,10 @@ enum HeaderBar {
 
     private static func fields(_ state: DashboardState, glyphs: Glyphs) -> [Field] {
         var fields = [Field(text: "swbuild", style: .header, priority: 3)]
+        if let playback = state.playback {
+            let title = CellGrid.trim(playback.title, to: 24, ellipsis: glyphs.ellipsis)
+            fields.append(Field(text: title.isEmpty ? "replay" : "replay " + title, style: .header, priority: 5))
+        }
         fields.append(Field(text: target(state), style: .header, priority: 4))
         let (glyph, style) = statusGlyph(state, glyphs: glyphs)
         fields.append(Field(text: "\(glyph) \(state.status.rawValue)", style: style, priority: 9))

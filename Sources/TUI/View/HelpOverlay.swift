@@ -27,17 +27,48 @@ enum HelpOverlay {
         ]),
     ]
 
-    /// Lines of help text (without the frame).
-    static var contentHeight: Int { lines(ascii: false).count + 2 }
+    /// A replay's keys, first in its help. They win on every screen; what they take over
+    /// moves to another key, and the sections below say so (`replayChanges`).
+    static let replaySection: (title: String, keys: [(String, String)]) = ("Replay", [
+        ("space", "pause / resume (at the end: play again)"),
+        ("+ -", "speed ×0.25 … ×64, then max"),
+        ("← →", "back / forward 5 seconds"),
+        ("[ ]", "previous / next step start, end or error"),
+        ("g G", "start / end of the build"),
+        ("click", "on the timeline row: go there"),
+    ])
 
-    static func lines(ascii: Bool) -> [StyledLine] {
+    /// Live keys that mean something else in a replay: their replacement, or nil when gone.
+    static let replayChanges: [String: (String, String)?] = [
+        "← →  h l": ("h l", "previous / next stage (log: scroll sideways)"),
+        "G": nil,
+        "g": ("T", "timeline: what ran in parallel"),
+        "q": ("q", "leave the replay"),
+    ]
+
+    static func sections(replay: Bool) -> [(title: String, keys: [(String, String)])] {
+        guard replay else { return sections }
+        return [replaySection] + sections.map { section in
+            (section.title, section.keys.compactMap { key -> (String, String)? in
+                guard let change = replayChanges[key.0] else { return key }
+                return change
+            })
+        }
+    }
+
+    /// Lines of help text (with the frame).
+    static func contentHeight(_ state: DashboardState) -> Int {
+        lines(ascii: false, replay: state.playback != nil).count + 2
+    }
+
+    static func lines(ascii: Bool, replay: Bool = false) -> [StyledLine] {
         var out: [StyledLine] = []
-        for (i, section) in sections.enumerated() {
+        for (i, section) in sections(replay: replay).enumerated() {
             if i > 0 { out.append(.blank) }
             out.append(StyledLine(section.title, .title))
             for (key, text) in section.keys {
                 var line = StyledLine("  " + pad(ascii ? asciiKeys(key) : key, 12), .key)
-                line.append(text)
+                line.append(ascii ? text.replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "…", with: "...") : text)
                 out.append(line)
             }
         }
@@ -45,7 +76,7 @@ enum HelpOverlay {
     }
 
     static func draw(_ state: DashboardState, rect: Rect, glyphs: Glyphs, into grid: inout CellGrid) {
-        let lines = self.lines(ascii: state.ascii)
+        let lines = self.lines(ascii: state.ascii, replay: state.playback != nil)
         let width = min(rect.width, (lines.map(\.count).max() ?? 0) + 4)
         let height = min(rect.height, lines.count + 2)
         guard width > 2, height > 2 else { return }
@@ -73,6 +104,7 @@ enum HelpOverlay {
 
     private static func asciiKeys(_ key: String) -> String {
         key.replacingOccurrences(of: "↑ ↓", with: "up dn").replacingOccurrences(of: "← →", with: "lt rt")
+            .replacingOccurrences(of: "←", with: "lt").replacingOccurrences(of: "→", with: "rt")
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

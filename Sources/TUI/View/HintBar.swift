@@ -37,6 +37,7 @@ enum HintBar {
     static func hints(_ state: DashboardState) -> [(String, String)] {
         let arrows = state.ascii ? "j/k" : "↑↓"
         if state.showHelp { return [("esc", "close help"), (arrows, "scroll"), ("q", "close")] }
+        if let playback = state.playback { return replayHints(state, playback: playback, arrows: arrows) }
         let quit = ("q", state.finished ? "quit" : "cancel")
         switch state.screen {
         case .cacheGraph:
@@ -51,6 +52,28 @@ enum HintBar {
             var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
             if state.firstFailure != nil { hints.insert(("e", "error"), at: 2) }
             return hints + [("c", "cache"), ("g", "timeline")]
+        }
+    }
+
+    /// In a replay: leaving and the playback first, then the screen's own keys (see the help's
+    /// Replay section for the keys it takes over).
+    private static func replayHints(_ state: DashboardState, playback: Playback, arrows: String) -> [(String, String)] {
+        let play = ("space", playback.ended ? "replay" : playback.paused ? "play" : "pause")
+        let common = [("q", "quit"), play, ("+/-", "speed"), (state.ascii ? "lt/rt" : "←→", "5s"), ("[ ]", "step"),
+                      ("g/G", "start/end"), ("?", "help")]
+        switch state.screen {
+        case .cacheGraph:
+            return common + [("esc", "back"), (arrows, "scroll"), ("T", "timeline")]
+        case .timeline:
+            return common + [("esc", "back"), (arrows, "scroll"), ("c", "cache")]
+        case .build:
+            if state.focus == .log || state.logMaximised {
+                return common + [(arrows, "scroll"), ("/", "search"), ("n/N", "match"), ("f", "follow"), ("w", "wrap"),
+                                 ("t", "time"), ("tab", "steps"), ("esc", "back")]
+            }
+            var hints = common + [(arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
+            if state.firstFailure != nil { hints.append(("e", "error")) }
+            return hints + [("c", "cache"), ("T", "timeline")]
         }
     }
 }

@@ -1,0 +1,15 @@
+/// What the user picked on the home screen; the caller carries it out.
+public enum HomeChoice: Sendable, Equatable {
+    /// Open the dashboard on this running build.
+    case attach(id: String)
+    /// Replay this build from the history.
+    case replay(id: String)
+    /// Show this build's record (steps, miss reasons).
+    case inspect(id: String)
+    /// Compare this build's cache use with the build before it.
+    case compare(id: String)
+    /// Build the Dockerfile at this path.
+    case build(path: String)
+    /// Gather the entries again and show the home screen anew.
+    case refresh
+}
