@@ -41,8 +41,14 @@ struct AttachCommand: AsyncParsableCommand {
         if useDashboard {
             var options = DashboardRunner.Options.fromEnvironment()
             options.stayOpen = true
-            // VIEWER
-            _ = await DashboardRunner.run(events: events, options: options) {}
+            options.viewer = true
+            if attached.live {
+                _ = await DashboardRunner.run(events: events, options: options) {}
+            } else {
+                // A finished build: its record, in the replay player (at its end; g and space replay it).
+                _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(events), options: options, speed: .infinity,
+                                                 title: attached.id)
+            }
         } else {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
             await ProgressOutput(mode: mode).print(events)
@@ -52,7 +58,11 @@ struct AttachCommand: AsyncParsableCommand {
 
     /// Lets the user choose among running builds on the home screen; nil when they quit.
     func pick(_ running: [RunningBuild]) async -> String? {
-        nil // PICKER
+        var entries = HomeEntries()
+        entries.running = running.map(HomeEntries.RunningBuild.init)
+        let choice = await DashboardRunner.home(entries: entries, options: .fromEnvironment())
+        if case .attach(let id) = choice { return id }
+        return nil
     }
 
     static func describe(_ b: RunningBuild) -> String {
@@ -117,5 +127,31 @@ struct BridgeCommand: ParsableCommand {
 
     func run() throws {
         Foundation.exit(HostBridge.serve(host: LocalBuildHost(root: global.stateRoot)))
+    }
+}
+
+extension HomeEntries.RunningBuild {
+    init(_ build: BuildCore.RunningBuild) {
+        self.init(id: build.id, context: build.contextPath ?? "", started: build.started, done: build.completed, total: build.steps)
+    }
+}
+
+extension ReplayFeed {
+    /// A feed filled from `events` as they arrive (in batches), finished at their end.
+    static func collecting(_ events: AsyncStream<BuildEvent>) -> ReplayFeed {
+        let feed = ReplayFeed()
+        Task {
+            var batch: [BuildEvent] = []
+            for await event in events {
+                batch.append(event)
+                if batch.count >= 4096 {
+                    feed.append(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            feed.append(batch)
+            feed.finish()
+        }
+        return feed
     }
 }

@@ -28,15 +28,14 @@ struct ReplayCommand: AsyncParsableCommand {
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        let watch = FinishWatch()
         if Terminal.wantsDashboard(progress.rawValue) {
-            // DASHBOARD
+            let title = (name as NSString).lastPathComponent
+            let final = await DashboardRunner.replay(events: loaded.events, options: .fromEnvironment(), speed: factor, title: title)
+            FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
         } else {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
-            await ProgressOutput(mode: mode).print(watch.tap(Playback.timed(loaded.events, speed: factor)))
+            await ProgressOutput(mode: mode).print(Playback.timed(loaded.events, speed: factor))
         }
-        let finish = watch.finish ?? loaded.events.lazy.compactMap { if case .buildFinished(let f) = $0.kind { return f } else { return nil } }.last
-        exitWithBuildStatus(finish, live: false, id: name)
     }
 
     func parseSpeed() -> Double {

@@ -60,7 +60,7 @@ extension DashboardState {
     // MARK: Leaving
 
     private mutating func quit() -> [DashboardEffect] {
-        if finished || cancelRequested || playback != nil { return [.quit] }
+        if finished || cancelRequested || playback != nil || viewer { return [.quit] }
         confirmingQuit = true
         return [.confirmQuit]
     }

@@ -65,6 +65,8 @@ public struct DashboardState: Sendable {
     var logMaximised = false
     var log = LogViewState()
     var confirmingQuit = false
+    /// Watching someone else's build (`attach`): quitting just leaves, it never cancels.
+    public var viewer = false
     var cancelRequested = false
     /// First line shown on the cache graph, timeline and help screens.
     var scroll = 0

@@ -28,6 +28,7 @@ extension DashboardRunner {
     static func replayLoop(feed: ReplayFeed, options: Options, speed: Double, title: String) -> DashboardState {
         var template = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
                                       trend: options.trend)
+        if options.openCacheGraph { template.screen = .cacheGraph }
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes

@@ -13,6 +13,10 @@ public enum DashboardRunner {
         public var stayOpen: Bool
         /// Close by itself on failure too (`--exit-on-finish`).
         public var exitOnFinish: Bool
+        /// Watching a build from outside (`attach`): `q` leaves without asking or cancelling.
+        public var viewer = false
+        /// Open on the cache graph instead of the build view (comparing cache use).
+        public var openCacheGraph = false
         public var fps: Double = 15
         public var stepHistory: [String: Double] = [:]
         public var trend: [(hitRate: Double, duration: Double)] = []
@@ -55,6 +59,7 @@ public enum DashboardRunner {
     static func loop(inbox: EventInbox, options: Options, cancel: @escaping @Sendable () -> Void) -> DashboardState {
         var state = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
                                    trend: options.trend)
+        state.viewer = options.viewer
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes
