@@ -58,14 +58,13 @@ import Testing
         let url = root.appendingPathComponent("history/b1.jsonl")
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(text.split(separator: "\n").count == events.count)
-        #expect(text.hasPrefix(#"{"kind":{"buildStarted":"#))
-        #expect(text.contains(#""time":"2024-05-01T12:00:00.125000Z""#))
+        #expect(text.hasPrefix(#"{"time":"2024-05-01T12:00:00.125000Z","type":"buildStarted","#))
         #expect(try BuildRecordReader(url: url).events() == events)
 
         // A build killed mid-write: the last line is cut.
         let handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()
-        handle.write(Data(#"{"kind":{"log":{"_0":{"data":"aGVs"#.utf8))
+        handle.write(Data(#"{"time":"2024-05-01T12:00:03.000000Z","type":"log","digest":"sha256:"#.utf8))
         handle.closeFile()
         let (read, skipped) = try BuildRecordReader(url: url).read()
         #expect(read == events)

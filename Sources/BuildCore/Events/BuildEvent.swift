@@ -15,16 +15,18 @@ public struct BuildEvent: Sendable, Codable, Equatable {
         self.kind = kind
     }
 
+    /// The payloads larger than a log chunk are `indirect` (boxed): a replay holds millions of
+    /// events, nearly all logs, and an inline enum is as large as its largest case.
     public enum Kind: Sendable, Codable, Equatable {
-        case buildStarted(BuildStart)
+        indirect case buildStarted(BuildStart)
         /// Every vertex the build will show, in topological order, before any runs.
         case plan([PlannedVertex])
         case vertexStarted(Digest)
-        case vertexCompleted(VertexCompletion)
+        indirect case vertexCompleted(VertexCompletion)
         case log(LogChunk)
-        case progress(ProgressUpdate)
-        case warning(BuildWarning)
-        case buildFinished(BuildFinish)
+        indirect case progress(ProgressUpdate)
+        indirect case warning(BuildWarning)
+        indirect case buildFinished(BuildFinish)
     }
 }
 

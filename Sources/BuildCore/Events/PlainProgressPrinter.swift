@@ -22,60 +22,114 @@ import Foundation
 ///   gets a block of its own, closed without `#N ...`.
 /// - At the end of a failed build, each failed vertex's last log lines are repeated between
 ///   `------` rulers under ` > name:`, as BuildKit does before its final error.
+///
+/// Cost: each event does one lookup of its vertex (none when it names the same vertex as the event
+/// before, the usual case in a log flood) and appends bytes to one buffer; numbers are formatted by
+/// hand (`String(format:)` only settles the rare near-ties, so the digits are always printf's).
 public struct PlainProgressPrinter: Sendable {
     /// How many trailing log lines of a failed vertex are repeated at the end (BuildKit: 10).
     public static let errorLogLines = 10
 
-    private struct StreamKey: Hashable, Sendable {
-        var digest: Digest
-        var stream: Int
-    }
-
+    /// A line waiting for its newline: when its first byte arrived (seconds since its vertex
+    /// started, fixed then) and its bytes so far.
     private struct HeldLine: Sendable {
-        var prefix: String
+        var stream: Int
+        var seconds: Double
+        /// Order of creation, which orders the final flush of vertices never numbered.
+        var serial: Int
         var bytes: [UInt8]
     }
 
-    private struct StatusKey: Hashable, Sendable {
+    /// Everything known about one vertex; vertices are slots in `vertices`.
+    private struct VertexState: Sendable {
         var digest: Digest
+        var name: String?
+        /// `#N`, once the vertex has a number.
+        var label: [UInt8]?
+        var number = 0
+        var intervalStart: Date?
+        var held: [HeldLine] = []
+        /// The last `errorLogLines` printed lines (without `#N `), oldest first from `recentStart`.
+        var recent: [[UInt8]] = []
+        var recentStart = 0
+        var ended = false
+        var failed = false
+
+        init(digest: Digest) {
+            self.digest = digest
+        }
+    }
+
+    private struct StatusKey: Hashable, Sendable {
+        var slot: Int
         var id: String
     }
 
-    private var names: [Digest: String] = [:]
-    private var indices: [Digest: Int] = [:]
-    private var intervalStart: [Digest: Date] = [:]
-    private var held: [StreamKey: HeldLine] = [:]
+    private var slots: [Digest: Int] = [:]
+    private var vertices: [VertexState] = []
+    private var lastSlot: (digest: Digest, slot: Int)?
+    private var numbered = 0
+    private var heldSerial = 0
     private var lastStatus: [StatusKey: (current: Int64, time: Date)] = [:]
     private var statusStarted: [StatusKey: Date] = [:]
-    private var recentLines: [Digest: [String]] = [:]
-    private var failures: [Digest] = []
-    private var ended: Set<Digest> = []
-    private var current: Digest?
+    private var failures: [Int] = []
+    private var current: Int?
     private var printedAnything = false
-    private var out = ""
+    /// The text of the event being consumed, as UTF-8 (always valid: see `appendText`).
+    private var out: [UInt8] = []
 
     public init() {}
 
     /// Renders a whole event sequence (a build record, a test script) in one go.
     public static func render(_ events: [BuildEvent]) -> String {
         var printer = PlainProgressPrinter()
-        var text = ""
-        for event in events { text += printer.consume(event) }
-        return text + printer.finish()
+        var text: [UInt8] = []
+        for event in events { printer.consume(event, into: &text) }
+        printer.finish(into: &text)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The text this event adds (often empty: a plan, a partial log line, a throttled status).
     public mutating func consume(_ event: BuildEvent) -> String {
-        out = ""
+        out.removeAll(keepingCapacity: true)
+        handle(event)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `consume(_:)` appending the text's UTF-8 to `output`: for writers that batch their output
+    /// (a replay at full speed), it saves a `String` per event.
+    public mutating func consume(_ event: BuildEvent, into output: inout [UInt8]) {
+        swap(&out, &output)
+        handle(event)
+        swap(&out, &output)
+    }
+
+    /// Prints what is still held back (partial lines of vertices that never ended). Call once at
+    /// the end of the stream; the printer is spent afterwards.
+    public mutating func finish() -> String {
+        out.removeAll(keepingCapacity: true)
+        flushAllHeld()
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `finish()` appending to `output`.
+    public mutating func finish(into output: inout [UInt8]) {
+        swap(&out, &output)
+        flushAllHeld()
+        swap(&out, &output)
+    }
+
+    private mutating func handle(_ event: BuildEvent) {
         switch event.kind {
         case .buildStarted:
             break
-        case .plan(let vertices):
-            for v in vertices { names[v.digest] = v.name }
+        case .plan(let planned):
+            for v in planned { vertices[slot(v.digest)].name = v.name }
         case .vertexStarted(let digest):
-            intervalStart[digest] = event.time
-            ended.remove(digest)
-            enter(digest)
+            let s = slot(digest)
+            vertices[s].intervalStart = event.time
+            vertices[s].ended = false
+            enter(s)
         case .log(let chunk):
             log(chunk, at: event.time)
         case .progress(let update):
@@ -88,103 +142,176 @@ public struct PlainProgressPrinter: Sendable {
             flushAllHeld()
             printErrorLogs()
         }
-        return out
     }
 
-    /// Prints what is still held back (partial lines of vertices that never ended). Call once at
-    /// the end of the stream; the printer is spent afterwards.
-    public mutating func finish() -> String {
-        out = ""
-        flushAllHeld()
-        return out
+    // MARK: - Vertices and blocks
+
+    private mutating func slot(_ digest: Digest) -> Int {
+        if let last = lastSlot, last.digest == digest { return last.slot }
+        let s: Int
+        if let known = slots[digest] {
+            s = known
+        } else {
+            s = vertices.count
+            vertices.append(VertexState(digest: digest))
+            slots[digest] = s
+        }
+        lastSlot = (digest, s)
+        return s
     }
 
-    // MARK: - Blocks
-
-    private mutating func index(of digest: Digest) -> Int {
-        if let i = indices[digest] { return i }
-        let i = indices.count + 1
-        indices[digest] = i
-        return i
+    /// Appends `#N`, numbering the vertex on first use (BuildKit numbers in order of first print).
+    private mutating func appendLabel(_ s: Int) {
+        if let label = vertices[s].label {
+            out.append(contentsOf: label)
+            return
+        }
+        numbered += 1
+        let label = Array("#\(numbered)".utf8)
+        vertices[s].label = label
+        vertices[s].number = numbered
+        out.append(contentsOf: label)
     }
 
-    /// Makes `digest` the open block, closing another open one first.
-    private mutating func enter(_ digest: Digest) {
-        if current == digest { return }
+    /// `#N` as text (numbering the vertex on first use).
+    private mutating func label(_ s: Int) -> String {
+        let mark = out.count
+        appendLabel(s)
+        let text = String(decoding: out[mark...], as: UTF8.self)
+        out.removeSubrange(mark...)
+        return text
+    }
+
+    private mutating func append(_ text: String) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    /// Appends a log line's bytes: as they are when they are ASCII, else as `String(decoding:)`
+    /// repairs them (invalid UTF-8 becomes U+FFFD), so the output is always valid UTF-8.
+    private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        if high < 0x80 {
+            out.append(contentsOf: bytes)
+        } else {
+            append(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// Makes `s` the open block, closing another open one first.
+    private mutating func enter(_ s: Int) {
+        if current == s { return }
         leaveBlock()
-        out += printedAnything ? "\n" : ""
+        if printedAnything { out.append(0x0A) }
         printedAnything = true
-        out += "#\(index(of: digest)) \(names[digest] ?? digest.value)\n"
-        current = digest
+        appendLabel(s)
+        out.append(0x20)
+        append(vertices[s].name ?? vertices[s].digest.value)
+        out.append(0x0A)
+        current = s
     }
 
     /// Closes an open, unfinished block with BuildKit's `#N ...`.
     private mutating func leaveBlock() {
         if let open = current {
-            out += "#\(index(of: open)) ...\n"
+            appendLabel(open)
+            append(" ...\n")
             current = nil
         }
     }
 
     /// After output for a vertex that has already ended (a late warning or log line), its block is
     /// closed at once: it has nothing left to continue, so it must not end in `#N ...`.
-    private mutating func settle(_ digest: Digest) {
-        if current == digest, ended.contains(digest) { current = nil }
+    private mutating func settle(_ s: Int) {
+        if current == s, vertices[s].ended { current = nil }
     }
 
     // MARK: - Logs
 
     private mutating func log(_ chunk: LogChunk, at time: Date) {
-        let key = StreamKey(digest: chunk.digest, stream: chunk.stream)
-        var start = 0
-        let bytes = [UInt8](chunk.data)
-        for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-            var line = held.removeValue(forKey: key) ?? HeldLine(prefix: seconds(since: chunk.digest, at: time), bytes: [])
-            line.bytes += bytes[start..<i]
-            emit(line, for: chunk.digest)
-            start = i + 1
+        let s = slot(chunk.digest)
+        chunk.data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            while start < bytes.count {
+                guard let newline = bytes[start...].firstIndex(of: 0x0A) else { break }
+                let piece = UnsafeBufferPointer(rebasing: bytes[start..<newline])
+                if let h = vertices[s].held.firstIndex(where: { $0.stream == chunk.stream }) {
+                    var line = vertices[s].held.remove(at: h)
+                    line.bytes.append(contentsOf: piece)
+                    line.bytes.withUnsafeBufferPointer { emit($0, seconds: line.seconds, for: s) }
+                } else {
+                    emit(piece, seconds: seconds(since: s, at: time), for: s)
+                }
+                start = newline + 1
+            }
+            guard start < bytes.count else { return }
+            let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+            if let h = vertices[s].held.firstIndex(where: { $0.stream == chunk.stream }) {
+                vertices[s].held[h].bytes.append(contentsOf: rest)
+            } else {
+                heldSerial += 1
+                vertices[s].held.append(HeldLine(stream: chunk.stream, seconds: seconds(since: s, at: time),
+                                                 serial: heldSerial, bytes: Array(rest)))
+            }
         }
-        guard start < bytes.count else { return }
-        if held[key] == nil {
-            held[key] = HeldLine(prefix: seconds(since: chunk.digest, at: time), bytes: [])
-        }
-        held[key]?.bytes += bytes[start...]
     }
 
-    private mutating func emit(_ line: HeldLine, for digest: Digest) {
-        enter(digest)
-        let text = line.prefix + " " + String(decoding: line.bytes, as: UTF8.self)
-        out += "#\(index(of: digest)) \(text)\n"
-        var recent = recentLines[digest] ?? []
-        recent.append(text)
-        if recent.count > Self.errorLogLines { recent.removeFirst(recent.count - Self.errorLogLines) }
-        recentLines[digest] = recent
-        settle(digest)
+    private mutating func emit(_ bytes: UnsafeBufferPointer<UInt8>, seconds: Double, for s: Int) {
+        enter(s)
+        appendLabel(s)
+        out.append(0x20)
+        let textStart = out.count
+        Self.appendFixed(seconds, digits: seconds < 10 ? 3 : (seconds < 100 ? 2 : 1), to: &out)
+        out.append(0x20)
+        appendText(bytes)
+        let textEnd = out.count
+        if vertices[s].recent.count < Self.errorLogLines {
+            vertices[s].recent.append(Array(out[textStart..<textEnd]))
+        } else {
+            let oldest = vertices[s].recentStart
+            vertices[s].recent[oldest].removeAll(keepingCapacity: true)
+            vertices[s].recent[oldest].append(contentsOf: out[textStart..<textEnd])
+            vertices[s].recentStart = (oldest + 1) % Self.errorLogLines
+        }
+        out.append(0x0A)
+        settle(s)
     }
 
-    private mutating func flushHeld(_ digest: Digest) {
-        let keys = held.keys.filter { $0.digest == digest }.sorted { $0.stream < $1.stream }
-        for key in keys {
-            if let line = held.removeValue(forKey: key) { emit(line, for: digest) }
+    private mutating func flushHeld(_ s: Int) {
+        guard !vertices[s].held.isEmpty else { return }
+        let lines = vertices[s].held.sorted { $0.stream < $1.stream }
+        vertices[s].held = []
+        for line in lines {
+            line.bytes.withUnsafeBufferPointer { emit($0, seconds: line.seconds, for: s) }
         }
     }
 
     private mutating func flushAllHeld() {
-        let digests = Set(held.keys.map(\.digest)).sorted { index(of: $0) < index(of: $1) }
-        for digest in digests { flushHeld(digest) }
+        let waiting = vertices.indices.filter { !vertices[$0].held.isEmpty }
+        // Numbered vertices in number order, then the others in the order their lines began.
+        let ordered = waiting.sorted { a, b in
+            let x = vertices[a], y = vertices[b]
+            switch (x.label != nil, y.label != nil) {
+            case (true, true): return x.number < y.number
+            case (true, false): return true
+            case (false, true): return false
+            case (false, false): return x.held.map(\.serial).min() ?? 0 < y.held.map(\.serial).min() ?? 0
+            }
+        }
+        for s in ordered { flushHeld(s) }
     }
 
-    /// BuildKit's log time: seconds since the vertex's latest start, precision shrinking as it grows.
-    private func seconds(since digest: Digest, at time: Date) -> String {
-        let s = intervalStart[digest].map { time.timeIntervalSince($0) } ?? 0
-        let precision = s < 10 ? 3 : (s < 100 ? 2 : 1)
-        return String(format: "%.\(precision)f", s)
+    /// Seconds since the vertex's latest start (0 before it started).
+    private func seconds(since s: Int, at time: Date) -> Double {
+        vertices[s].intervalStart.map { time.timeIntervalSince($0) } ?? 0
     }
 
     // MARK: - Progress, warnings, endings
 
     private mutating func progress(_ p: ProgressUpdate, at time: Date) {
-        let key = StatusKey(digest: p.digest, id: p.id)
+        let s = slot(p.digest)
+        let key = StatusKey(slot: s, id: p.id)
         if statusStarted[key] == nil { statusStarted[key] = p.started ?? time }
         if !p.completed, let last = lastStatus[key] {
             let total = p.total ?? 0
@@ -192,31 +319,34 @@ public struct PlainProgressPrinter: Sendable {
             if delta < 0.05 && time.timeIntervalSince(last.time) < 5 { return }
         }
         lastStatus[key] = (p.current, time)
-        var line = "#\(index(of: p.digest)) \(p.id)"
+        var line = label(s) + " " + p.id
         if let total = p.total, total != 0 {
-            line += " \(Self.bytes(p.current)) / \(Self.bytes(total))"
+            line += " " + Self.bytes(p.current) + " / " + Self.bytes(total)
         } else if p.current != 0 {
-            line += " \(Self.bytes(p.current))"
+            line += " " + Self.bytes(p.current)
         }
         if let started = p.started ?? statusStarted[key] {
             let elapsed = time.timeIntervalSince(started)
-            if elapsed > 0.01 { line += String(format: " %.1fs", elapsed) }
+            if elapsed > 0.01 { line += " " + Self.fixed(elapsed, digits: 1) + "s" }
         }
         if p.completed { line += " done" }
-        enter(p.digest)
-        out += line + "\n"
-        settle(p.digest)
+        enter(s)
+        append(line)
+        out.append(0x0A)
+        settle(s)
     }
 
     private mutating func warn(_ w: BuildWarning) {
         if let digest = w.digest {
-            enter(digest)
-            out += "#\(index(of: digest)) WARN: \(w.message)\n"
-            settle(digest)
+            let s = slot(digest)
+            enter(s)
+            appendLabel(s)
+            append(" WARN: " + w.message + "\n")
+            settle(s)
             return
         }
         leaveBlock()
-        out += printedAnything ? "\n" : ""
+        if printedAnything { out.append(0x0A) }
         printedAnything = true
         var location = ""
         if let file = w.file {
@@ -224,51 +354,49 @@ public struct PlainProgressPrinter: Sendable {
         } else if let line = w.line {
             location = " (line \(line))"
         }
-        out += "WARNING: \(w.message)\(location)\n"
+        append("WARNING: \(w.message)\(location)\n")
     }
 
     private mutating func complete(_ c: VertexCompletion) {
-        enter(c.digest)
-        flushHeld(c.digest)
-        let n = index(of: c.digest)
+        let s = slot(c.digest)
+        enter(s)
+        flushHeld(s)
+        appendLabel(s)
         let canceledError = c.error?.hasSuffix("context canceled") ?? false
         switch c.status {
         case .canceled:
-            out += "#\(n) CANCELED\n"
+            append(" CANCELED\n")
         case .failed where canceledError:
-            out += "#\(n) CANCELED\n"
+            append(" CANCELED\n")
         case .failed:
-            out += "#\(n) ERROR: \(c.error ?? "failed")\n"
-            if !failures.contains(c.digest) { failures.append(c.digest) }
+            append(" ERROR: " + (c.error ?? "failed") + "\n")
+            if !vertices[s].failed {
+                vertices[s].failed = true
+                failures.append(s)
+            }
         case .cached:
-            out += "#\(n) CACHED\n"
+            append(" CACHED\n")
         case .done:
-            out += "#\(n) DONE \(String(format: "%.1f", c.duration))s\n"
+            append(" DONE ")
+            Self.appendFixed(c.duration, digits: 1, to: &out)
+            append("s\n")
         }
-        ended.insert(c.digest)
+        vertices[s].ended = true
         current = nil
     }
 
     private mutating func printErrorLogs() {
-        for digest in failures {
-            out += "------\n > \(names[digest] ?? digest.value):\n"
-            for line in recentLines[digest] ?? [] { out += line + "\n" }
-            out += "------\n"
+        for s in failures {
+            append("------\n > " + (vertices[s].name ?? vertices[s].digest.value) + ":\n")
+            let recent = vertices[s].recent
+            let start = vertices[s].recentStart
+            for i in 0..<recent.count {
+                out.append(contentsOf: recent[(start + i) % recent.count])
+                out.append(0x0A)
+            }
+            append("------\n")
+            vertices[s].failed = false
         }
         failures.removeAll()
-    }
-
-    /// Sizes as BuildKit prints them (tonistiigi/units `%.2f`): whole bytes under 1000, else
-    /// decimal units with two decimals (`84B`, `16.61kB`, `3.40MB`).
-    public static func bytes(_ count: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-        var unit = 0
-        var base: Double = 1
-        while unit + 1 < units.count, Double(count.magnitude) >= base * 1000 {
-            base *= 1000
-            unit += 1
-        }
-        if unit == 0 { return "\(count)B" }
-        return String(format: "%.2f", Double(count) / base) + units[unit]
     }
 }

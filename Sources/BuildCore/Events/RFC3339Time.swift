@@ -47,55 +47,10 @@ public struct RFC3339Time: Sendable, Hashable, Comparable, Codable, CustomString
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; any number of fraction digits (past nine
     /// are truncated, as Go does), `t`/`z`/space accepted for leniency. Nil for anything else.
     public init?(parsing text: some StringProtocol) {
-        let b = Array(text.utf8)
-        func number(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                let c = b[i]
-                guard c >= 48, c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            return v
-        }
-        guard b.count >= 20,
-              let year = number(0, 4), b[4] == UInt8(ascii: "-"),
-              let month = number(5, 2), b[7] == UInt8(ascii: "-"),
-              let day = number(8, 2), [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(b[10]),
-              let hour = number(11, 2), b[13] == UInt8(ascii: ":"),
-              let minute = number(14, 2), b[16] == UInt8(ascii: ":"),
-              let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        var i = 19
-        var nanos = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            var digits = 0
-            while i < b.count, b[i] >= 48, b[i] <= 57 {
-                if digits < 9 { nanos = nanos * 10 + Int(b[i] - 48) }
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            for _ in digits..<max(digits, 9) { nanos *= 10 }
-        }
-        guard i < b.count else { return nil }
-        var offset = 0
-        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-            i += 1
-        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard let oh = number(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"),
-                  let om = number(i + 4, 2) else { return nil }
-            offset = (oh * 3600 + om * 60) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
-        let secs = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offset)
-        self.init(seconds: secs, nanoseconds: Int32(nanos))
+        let parsed = text.utf8.withContiguousStorageIfAvailable(Self.parse)
+            ?? Array(text.utf8).withUnsafeBufferPointer(Self.parse)
+        guard let parsed else { return nil }
+        self = parsed
     }
 
     /// Go's `time.RFC3339Nano` in UTC: the fraction's trailing zeros trimmed, no fraction at all

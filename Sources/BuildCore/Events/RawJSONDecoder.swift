@@ -18,6 +18,9 @@ import Foundation
 ///   statuses, which come before completions.
 /// - Warnings carry no time in BuildKit; they take the latest time seen so far.
 ///
+/// Lines are read with `JSONScanner` into `SolveStatus` (what `Codable` would accept, several
+/// times faster), and vertex digests are interned, so a replay of a long log keeps up with disk.
+///
 /// It never fails: lines that are not JSON (docker's own messages between lines, a line cut short
 /// by a kill, garbage) are counted in `skippedLines` and skipped. A line glued onto the tail of a
 /// cut one is still recovered.
@@ -30,6 +33,7 @@ public struct RawJSONDecoder: Sendable {
     }
 
     private var vertices: [Digest: VertexState] = [:]
+    private var digests = DigestInterner()
     private var pending: [UInt8] = []
     private var lastTime: Date?
 
@@ -47,50 +51,99 @@ public struct RawJSONDecoder: Sendable {
 
     /// Feeds raw bytes as they arrive; returns the events of every line completed by them.
     public mutating func feed(_ data: Data) -> [BuildEvent] {
-        pending.append(contentsOf: data)
         var events: [BuildEvent] = []
-        var start = 0
-        for i in pending.indices where pending[i] == UInt8(ascii: "\n") {
-            events += decode(line: String(decoding: pending[start..<i], as: UTF8.self))
-            start = i + 1
-        }
-        pending.removeFirst(start)
+        data.withUnsafeBytes { raw in feed(raw.bindMemory(to: UInt8.self), into: &events) }
         return events
+    }
+
+    /// `feed(_:)` over bytes, appending to `events`: lines are decoded in place, and only a line
+    /// still open at the end of `bytes` is copied (kept until its newline arrives).
+    mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>, into events: inout [BuildEvent]) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        var start = 0
+        while start < bytes.count {
+            guard let newline = memchr(base + start, 0x0A, bytes.count - start) else {
+                pending.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+                return
+            }
+            let end = UnsafeRawPointer(newline).assumingMemoryBound(to: UInt8.self) - base
+            let piece = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if pending.isEmpty {
+                decode(lineBytes: piece, into: &events)
+            } else {
+                var line = pending
+                pending = []
+                line.append(contentsOf: piece)
+                line.withUnsafeBufferPointer { decode(lineBytes: $0, into: &events) }
+            }
+            start = end + 1
+        }
     }
 
     /// Decodes what is left after the last newline: a last line without one, or a cut one (skipped).
     public mutating func finish() -> [BuildEvent] {
-        let rest = String(decoding: pending, as: UTF8.self)
-        pending.removeAll()
-        return decode(line: rest)
+        let rest = pending
+        pending = []
+        var events: [BuildEvent] = []
+        rest.withUnsafeBufferPointer { decode(lineBytes: $0, into: &events) }
+        return events
     }
 
     /// Decodes one line; blank lines are ignored, unreadable ones counted and skipped.
     public mutating func decode(line: some StringProtocol) -> [BuildEvent] {
-        let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { return [] }
-        if let status = Self.parse(text) {
-            return decode(status)
+        var events: [BuildEvent] = []
+        JSONScanner.scan(line.utf8) { scanner in decode(lineBytes: scanner.bytes, into: &events) }
+        return events
+    }
+
+    /// The first bytes of a line that holds a `SolveStatus`, as BuildKit writes it.
+    private static let statusStarts = ["{\"vertexes\":", "{\"statuses\":", "{\"logs\":", "{\"warnings\":"].map { Array($0.utf8) }
+
+    mutating func decode(lineBytes line: UnsafeBufferPointer<UInt8>, into events: inout [BuildEvent]) {
+        let text = BuildRecord.trimmed(line)
+        guard !text.isEmpty else { return }
+        if text.first == UInt8(ascii: "{"), let status = try? SolveStatus(jsonLine: text) {
+            decode(status, into: &events)
+            return
         }
+        skippedLines += 1
         // A killed writer leaves a cut line that the next line is glued onto: try the last
         // SolveStatus that starts inside it.
-        let starts = ["{\"vertexes\":", "{\"statuses\":", "{\"logs\":", "{\"warnings\":"]
-        let tail = starts.compactMap { text.range(of: $0, options: .backwards)?.lowerBound }
-            .filter { $0 > text.startIndex }.max()
-        skippedLines += 1
-        if let tail, let status = Self.parse(text[tail...]) {
-            return decode(status)
+        var i = text.count - 1
+        while i > 0 {
+            if text[i] == UInt8(ascii: "{") {
+                let rest = UnsafeBufferPointer(rebasing: text[i...])
+                if Self.statusStarts.contains(where: { rest.starts(with: $0) }) {
+                    if let status = try? SolveStatus(jsonLine: rest) { decode(status, into: &events) }
+                    return
+                }
+            }
+            i -= 1
         }
-        return []
     }
 
     /// The events one `SolveStatus` adds, given everything decoded before it.
     public mutating func decode(_ status: SolveStatus) -> [BuildEvent] {
+        var events: [BuildEvent] = []
+        decode(status, into: &events)
+        return events
+    }
+
+    mutating func decode(_ status: SolveStatus, into events: inout [BuildEvent]) {
+        // The common line: one log chunk and nothing else.
+        if status.logs.count == 1, status.vertexes.isEmpty, status.statuses.isEmpty, status.warnings.isEmpty {
+            let l = status.logs[0]
+            guard let digest = l.vertex.flatMap({ digests.digest($0) }) else { return }
+            let event = BuildEvent(time: l.timestamp.date, .log(LogChunk(digest: digest, stream: l.stream ?? 0, data: l.data)))
+            lastTime = max(lastTime ?? event.time, event.time)
+            events.append(event)
+            return
+        }
         var planned: [PlannedVertex] = []
         var timed: [(event: BuildEvent, rank: Int)] = []
         for v in status.vertexes {
-            guard let digest = Digest(parsing: v.digest) else { continue }
-            let inputs = (v.inputs ?? []).compactMap { Digest(parsing: $0) }
+            guard let digest = digests.digest(v.digest) else { continue }
+            let inputs = (v.inputs ?? []).compactMap { digests.digest($0) }
             var state = vertices[digest] ?? VertexState(name: v.name ?? "", inputs: inputs)
             if vertices[digest] == nil || (v.name != nil && v.name != state.name)
                 || (v.inputs != nil && inputs != state.inputs) {
@@ -114,40 +167,37 @@ public struct RawJSONDecoder: Sendable {
             vertices[digest] = state
         }
         for s in status.statuses {
-            guard let digest = s.vertex.flatMap({ Digest(parsing: $0) }) else { continue }
+            guard let digest = s.vertex.flatMap({ digests.digest($0) }) else { continue }
             let update = ProgressUpdate(digest: digest, id: s.id, current: s.current,
                                         total: (s.total ?? 0) == 0 ? nil : s.total, completed: s.completed != nil,
                                         name: s.name, started: s.started?.date)
             timed.append((BuildEvent(time: s.timestamp.date, .progress(update)), 1))
         }
         for l in status.logs {
-            guard let digest = l.vertex.flatMap({ Digest(parsing: $0) }) else { continue }
+            guard let digest = l.vertex.flatMap({ digests.digest($0) }) else { continue }
             let chunk = LogChunk(digest: digest, stream: l.stream ?? 0, data: l.data)
             timed.append((BuildEvent(time: l.timestamp.date, .log(chunk)), 1))
         }
-        let earliest = timed.map(\.event.time).min()
+        let earliest = timed.lazy.map(\.event.time).min()
         let warningTime = lastTime ?? earliest ?? Date(timeIntervalSince1970: 0)
         for w in status.warnings {
             let warning = BuildWarning(message: String(decoding: w.short ?? Data(), as: UTF8.self),
                                        file: w.sourceInfo?.filename, line: w.range?.first?.start?.line,
-                                       digest: w.vertex.flatMap { Digest(parsing: $0) })
+                                       digest: w.vertex.flatMap { digests.digest($0) })
             timed.append((BuildEvent(time: warningTime, .warning(warning)), 1))
         }
-        let ordered = timed.enumerated().sorted { a, b in
-            (a.element.event.time, a.element.rank, a.offset) < (b.element.event.time, b.element.rank, b.offset)
-        }.map(\.element.event)
-        var events: [BuildEvent] = []
+        let first = events.count
         if !planned.isEmpty {
             events.append(BuildEvent(time: earliest ?? lastTime ?? Date(timeIntervalSince1970: 0), .plan(planned)))
         }
-        events += ordered
-        if let latest = events.map(\.time).max() { lastTime = max(lastTime ?? latest, latest) }
-        return events
-    }
-
-    private static func parse(_ text: some StringProtocol) -> SolveStatus? {
-        guard text.first == "{" else { return nil }
-        return try? JSONDecoder().decode(SolveStatus.self, from: Data(text.utf8))
+        if timed.count > 1 {
+            events += timed.enumerated().sorted { a, b in
+                (a.element.event.time, a.element.rank, a.offset) < (b.element.event.time, b.element.rank, b.offset)
+            }.lazy.map(\.element.event)
+        } else {
+            events += timed.lazy.map(\.event)
+        }
+        if let latest = events[first...].lazy.map(\.time).max() { lastTime = max(lastTime ?? latest, latest) }
     }
 
     private static func completion(of v: SolveStatus.Vertex, digest: Digest,

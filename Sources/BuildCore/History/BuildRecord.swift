@@ -4,21 +4,40 @@ import Glibc
 #endif
 
 /// The on-disk form of one build: JSON Lines, one `BuildEvent` per line, in publish order, at
-/// `<root>/history/<buildID>.jsonl`.
+/// `<root>/history/<buildID>.jsonl`. The same lines are the wire format of the attach socket (one
+/// line per event, so a viewer reads a live build exactly as it reads a record).
+///
+/// A line is one flat JSON object, written by hand so that it is byte-stable:
+///
+///     {"time":"2026-11-29T04:53:00.123456Z","type":"log","digest":"sha256:…","stream":1,"data":"aGkK"}
+///
+/// - It always begins `{"time":"<RFC 3339 UTC, exactly six fraction digits, Z>","type":"<kind>"`,
+///   so a reader can skip kinds by prefix, and binary-search a record by time over line offsets,
+///   without decoding a line (`lineHeader(_:)`).
+/// - `type` is the `BuildEvent.Kind` case: `buildStarted`, `plan`, `vertexStarted`,
+///   `vertexCompleted`, `log`, `progress`, `warning`, `buildFinished`.
+/// - The payload's fields follow in the same object, in declaration order, each under its property
+///   name; a nil optional is left out. `plan` has `vertices` (objects with `digest`, `name`,
+///   `inputs`, `stage`, `startLine`, `endLine`); `vertexStarted` has `digest`; `log` has `digest`,
+///   `stream` and `data` (standard base64); `progress.started` is a time like `time`;
+///   `buildStarted.buildArgs` is an object with sorted keys. Doubles are in shortest round-trip
+///   form (a non-finite one, which JSON cannot hold, is written as 0).
+/// - Strings are escaped per RFC 8259 (control characters escaped, other text as UTF-8).
+/// - Readers ignore unknown fields, and skip a line of unknown `type`. They also read the older
+///   format, the synthesized `Codable` form (`{"kind":{"log":{"_0":{…}}},"time":…}`), line by line,
+///   so records written before this format still replay.
 ///
 /// Invariants that make a killed build's record readable:
 /// - Each line is written with a single append of the complete line and its newline, so the file
 ///   only ever ends in a cut line if the process died mid-write; every earlier line is whole.
 /// - Readers decode line by line and skip what does not parse, so a cut last line (or any damaged
 ///   line) costs only itself.
-/// - Keys are sorted and dates are RFC 3339 UTC with microseconds, so records are byte-stable and
-///   diffable, and every line starts `{"kind":{"<case>"`, which lets listings skip log lines
-///   without decoding them.
 public enum BuildRecord {
     /// The file name extension of records.
     public static let fileExtension = "jsonl"
 
-    /// The encoder every record line goes through.
+    /// The `JSONEncoder` settings of records' companions (`history ls --format json`, `inspect`):
+    /// sorted keys, RFC 3339 dates with microseconds. Record lines themselves do not use it.
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -32,35 +51,78 @@ public enum BuildRecord {
         return decoder
     }
 
-    /// One record line for `event`, newline included.
-    public static func line(for event: BuildEvent, encoder: JSONEncoder = makeEncoder()) throws -> Data {
-        var data = try encoder.encode(event)
-        data.append(UInt8(ascii: "\n"))
-        return data
+    /// One record line for `event`, newline included. Never throws; `encoder` is ignored (lines are
+    /// written by hand) and kept for source compatibility.
+    public static func line(for event: BuildEvent, encoder: JSONEncoder? = nil) throws -> Data {
+        var bytes: [UInt8] = []
+        encodeLine(event, into: &bytes)
+        return Data(bytes)
+    }
+
+    /// Appends the record line of `event`, newline included, to `bytes`.
+    public static func encodeLine(_ event: BuildEvent, into bytes: inout [UInt8]) {
+        event.appendRecordLine(to: &bytes)
+    }
+
+    /// The event of one record line (with or without its newline), in either format; nil when the
+    /// line is not a readable event.
+    public static func decodeLine(_ line: some Collection<UInt8>) -> BuildEvent? {
+        var decoder = RecordLineDecoder()
+        return JSONScanner.scan(line) { scanner in decoder.decode(trimmed(scanner.bytes)) }
+    }
+
+    /// The time and `type` of a flat record line, read from its fixed prefix without decoding the
+    /// rest; nil for other lines (including lines of the older format).
+    public static func lineHeader(_ line: some Collection<UInt8>) -> (time: Date, type: String)? {
+        JSONScanner.scan(line) { scanner in
+            guard let header = header(scanner.bytes),
+                  let time = RFC3339Time.parse(UnsafeBufferPointer(rebasing: scanner.bytes[header.time])) else { return nil }
+            return (time.date, String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[header.type]), as: UTF8.self))
+        }
     }
 
     /// The events in a record's bytes, skipping lines that do not decode (counted), and lines of
     /// the event kinds in `skipping` (not counted) without decoding them.
     public static func decode(_ data: Data, skipping kinds: Set<String> = []) -> (events: [BuildEvent], skippedLines: Int) {
-        let decoder = makeDecoder()
-        let skippedPrefixes = kinds.map { Array("{\"kind\":{\"\($0)\":".utf8) }
-        var events: [BuildEvent] = []
-        var skipped = 0
-        let bytes = [UInt8](data)
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            let line = bytes[start..<end]
-            start = end + 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            if skippedPrefixes.contains(where: { line.starts(with: $0) }) { continue }
-            if let event = try? decoder.decode(BuildEvent.self, from: Data(line)) {
-                events.append(event)
-            } else {
-                skipped += 1
-            }
+        let result = data.withUnsafeBytes { raw in
+            RecordBatchDecoder.decode(raw.bindMemory(to: UInt8.self), skipping: kinds)
         }
-        return (events, skipped)
+        return (result.events, result.skippedLines)
+    }
+
+    /// Where the time and the type are in a flat line: `{"time":"<time>","type":"<type>"`.
+    static func header(_ line: UnsafeBufferPointer<UInt8>) -> (time: Range<Int>, type: Range<Int>)? {
+        let prefix = RecordLineDecoder.flatPrefix
+        guard line.starts(with: prefix) else { return nil }
+        let separator = Array("\",\"type\":\"".utf8)
+        // The time is 27 bytes for years 0–9999; look a little further for other years.
+        let limit = min(line.count, prefix.count + 40)
+        var i = prefix.count
+        while i + separator.count <= limit {
+            if line[i] == UInt8(ascii: "\""),
+               UnsafeBufferPointer(rebasing: line[i..<(i + separator.count)]).elementsEqual(separator) {
+                let typeStart = i + separator.count
+                var j = typeStart
+                while j < line.count, j < typeStart + 32, line[j] != UInt8(ascii: "\"") { j += 1 }
+                guard j < line.count, line[j] == UInt8(ascii: "\"") else { return nil }
+                return (prefix.count..<i, typeStart..<j)
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `line` without surrounding JSON whitespace (a CRLF file's `\r`, spaces).
+    static func trimmed(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var end = line.count
+        while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D || line[end - 1] == 0x0A {
+            end -= 1
+        }
+        var start = 0
+        while start < end, line[start] == 0x20 || line[start] == 0x09 || line[start] == 0x0D || line[start] == 0x0A {
+            start += 1
+        }
+        return UnsafeBufferPointer(rebasing: line[start..<end])
     }
 }
 
@@ -74,7 +136,7 @@ public enum BuildRecord {
 public actor BuildRecordWriter {
     public nonisolated let url: URL
     private var fd: Int32
-    private let encoder = BuildRecord.makeEncoder()
+    private var buffer: [UInt8] = []
 
     /// Opens (creating if needed) the record of `buildID` under `<root>/history`.
     public init(root: URL, buildID: String) throws {
@@ -103,13 +165,9 @@ public actor BuildRecordWriter {
     /// Writes `event` as one line; a `buildFinished` event also syncs the file to disk.
     public func append(_ event: BuildEvent) throws {
         guard fd >= 0 else { throw HistoryError.io(path: url.path, message: "record already closed") }
-        let line: Data
-        do {
-            line = try BuildRecord.line(for: event, encoder: encoder)
-        } catch {
-            throw HistoryError.io(path: url.path, message: "cannot encode event: \(error)")
-        }
-        try writeAll(line)
+        buffer.removeAll(keepingCapacity: true)
+        BuildRecord.encodeLine(event, into: &buffer)
+        try writeAll(buffer)
         if case .buildFinished = event.kind, fsync(fd) != 0 {
             throw HistoryError.posix(url.path)
         }
@@ -134,8 +192,8 @@ public actor BuildRecordWriter {
         try close()
     }
 
-    private func writeAll(_ data: Data) throws {
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
