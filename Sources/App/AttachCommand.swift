@@ -44,6 +44,11 @@ struct AttachCommand: AsyncParsableCommand {
             options.viewer = true
             if attached.live {
                 _ = await DashboardRunner.run(events: events, options: options) {}
+                if watch.finish == nil {
+                    // The user left while the build runs on: that is not a failure.
+                    FileHandle.standardError.write(Data("left build \(attached.id); it is still running\n".utf8))
+                    return
+                }
             } else {
                 // A finished build: its record, in the replay player (at its end; g and space replay it).
                 _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(events), options: options, speed: .infinity,

@@ -184,27 +184,86 @@ final class SignalTrap: @unchecked Sendable {
 }
 
 /// Writes progress for the chosen mode: BuildKit's plain format or rawjson on stderr, or nothing.
+/// A live stream is written event by event (nothing waits in a buffer); events that are all
+/// here already (a replay at `--speed max`) are written in large pieces.
 struct ProgressOutput {
     let mode: BuildCommand.Progress
 
     func print(_ events: AsyncStream<BuildEvent>) async {
+        var writer = StderrBuffer()
         switch mode {
         case .quiet:
             for await _ in events {}
         case .rawjson:
             var encoder = RawJSONEncoder()
             for await e in events {
-                if let line = encoder.encode(e) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                if let line = encoder.encode(e) {
+                    writer.append(line)
+                    writer.append("\n")
+                    writer.flush()
+                }
             }
         case .plain, .auto, .tty:
             var printer = PlainProgressPrinter()
             for await e in events {
-                let text = printer.consume(e)
-                if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
+                printer.consume(e, into: &writer.bytes)
+                writer.flush()
             }
-            let rest = printer.finish()
-            if !rest.isEmpty { FileHandle.standardError.write(Data(rest.utf8)) }
+            printer.finish(into: &writer.bytes)
         }
+        writer.flush()
+    }
+
+    /// The same output for events that are all here already (a replay at `--speed max`).
+    func print(_ events: [BuildEvent]) {
+        var writer = StderrBuffer()
+        switch mode {
+        case .quiet:
+            break
+        case .rawjson:
+            var encoder = RawJSONEncoder()
+            for e in events {
+                if let line = encoder.encode(e) {
+                    writer.append(line)
+                    writer.append("\n")
+                    writer.flushIfBig()
+                }
+            }
+        case .plain, .auto, .tty:
+            var printer = PlainProgressPrinter()
+            for e in events {
+                printer.consume(e, into: &writer.bytes)
+                writer.flushIfBig()
+            }
+            printer.finish(into: &writer.bytes)
+        }
+        writer.flush()
+    }
+}
+
+/// Bytes on their way to stderr, written in large pieces.
+struct StderrBuffer {
+    var bytes: [UInt8] = []
+
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func flushIfBig() {
+        if bytes.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        var offset = 0
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while offset < raw.count {
+                let n = write(STDERR_FILENO, base + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
     }
 }
 

@@ -18,13 +18,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let factor = parseSpeed()
-        let (name, data) = load()
-        let loaded: EventFile.Loaded
-        do {
-            loaded = try EventFile.load(data: data, name: name)
-        } catch {
-            exitWith(message: "\(error)")
-        }
+        let (name, loaded) = load()
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
@@ -34,7 +28,11 @@ struct ReplayCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
         } else {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
-            await ProgressOutput(mode: mode).print(Playback.timed(loaded.events, speed: factor))
+            if factor.isInfinite {
+                ProgressOutput(mode: mode).print(loaded.events)
+            } else {
+                await ProgressOutput(mode: mode).print(Playback.timed(loaded.events, speed: factor))
+            }
         }
     }
 
@@ -46,17 +44,16 @@ struct ReplayCommand: AsyncParsableCommand {
         return value
     }
 
-    /// The bytes to replay: a file when `source` names one, else a record from the build host.
-    func load() -> (name: String, data: Data) {
+    /// The events to replay: a file when `source` names one, else a record from the build host.
+    func load() -> (name: String, loaded: EventFile.Loaded) {
         var isDirectory: ObjCBool = false
-        if global.hostURL == nil, FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
-            guard !isDirectory.boolValue else { exitWith(message: "\(source) is a directory, not a record or rawjson file") }
-            guard let data = FileManager.default.contents(atPath: source) else { exitWith(message: "cannot read \(source)") }
-            return (source, data)
-        }
         do {
+            if global.hostURL == nil, FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
+                guard !isDirectory.boolValue else { exitWith(message: "\(source) is a directory, not a record or rawjson file") }
+                return (source, try EventFile.load(contentsOf: URL(fileURLWithPath: source)))
+            }
             let (id, data) = try global.buildHost().record(source)
-            return (id, data)
+            return (id, try EventFile.load(data: data, name: id))
         } catch {
             exitWith(message: "\(error)")
         }

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// The dashboard in a real terminal (tmux): attach to a running build, replay a record with the
+/// player's keys, and the home screen.
+@Suite(.serialized) struct TerminalTests {
+    /// One tmux session running `command` under a UTF-8 locale; the pane stays after the command
+    /// ends and shows `EXIT=<status>`.
+    final class Tmux {
+        let name = "swb-test-" + String(UUID().uuidString.prefix(8))
+
+        init(_ command: [String], width: Int = 120, height: Int = 36) throws {
+            let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            let script = "LANG=C.UTF-8 \(quoted); echo EXIT=$?; sleep 120"
+            let (status, output) = try BuildCommandTests.tool("/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
+            guard status == 0 else { throw BuildCommandTests.TestFailure("tmux: \(output)") }
+        }
+
+        deinit { _ = try? BuildCommandTests.tool("/usr/bin/tmux", ["kill-session", "-t", name]) }
+
+        var screen: String { (try? BuildCommandTests.tool("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).1) ?? "" }
+
+        func keys(_ keys: String...) {
+            _ = try? BuildCommandTests.tool("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+        }
+
+        /// Waits until the screen contains `text`; returns the screen either way.
+        @discardableResult
+        func wait(for text: String, timeout: TimeInterval = 60) -> String {
+            let deadline = Date().addingTimeInterval(timeout)
+            var last = ""
+            while Date() < deadline {
+                last = screen
+                if last.contains(text) { return last }
+                usleep(100_000)
+            }
+            return last
+        }
+    }
+
+    static var tmuxInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") }
+
+    @Test func attachShowsARunningBuildAndLeavingKeepsItRunning() throws {
+        guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN echo tick-one && sleep 4 && echo tick-two\nRUN echo last\n"])
+        let build = try AttachTests.Background(["build", "--root", env.root, "--progress", "plain", ctx.path])
+        #expect(build.wait(for: "tick-one"))
+        let viewer = try Tmux([BinaryRunner.binary.path, "attach", "--root", env.root])
+        let screen = viewer.wait(for: "tick-one")
+        #expect(screen.contains("RUN echo tick-one"), "\(screen)")
+        usleep(300_000)
+        viewer.keys("q")
+        let left = viewer.wait(for: "EXIT=")
+        #expect(left.contains("still running") && left.contains("EXIT=0"), "\(left)")
+        #expect(build.finish() == 0, "leaving the dashboard affected the build: \(build.output)")
+    }
+
+    @Test func replayPlaysPausesSeeksAndQuits() throws {
+        guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN echo one && sleep 4 && echo two\nRUN exit 3\n"])
+        _ = try env.build([], context: ctx)
+        let id = try #require(try BuildCommandTests.latestBuildID(root: env.root))
+        let player = try Tmux([BinaryRunner.binary.path, "replay", "--root", env.root, id])
+        #expect(player.wait(for: "PLAYING").contains("PLAYING"))
+        player.keys("Space")
+        let paused = player.wait(for: "PAUSED")
+        #expect(paused.contains("PAUSED"), "\(paused)")
+        usleep(1_200_000)
+        #expect(player.screen == paused, "a paused replay kept changing")
+        player.keys("G")
+        let end = player.wait(for: "ENDED")
+        #expect(end.contains("ENDED") && end.contains("exit code: 3"), "\(end)")
+        player.keys("q")
+        #expect(player.wait(for: "EXIT=0").contains("EXIT=0"))
+    }
+
+    @Test func homeListsRecentBuilds() throws {
+        guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN echo home\n"])
+        _ = try env.build([], context: ctx)
+        let id = try #require(try BuildCommandTests.latestBuildID(root: env.root))
+        let home = try Tmux([BinaryRunner.binary.path, "--root", env.root])
+        let screen = home.wait(for: String(id.prefix(12)))
+        #expect(screen.contains("HISTORY") && screen.contains(String(id.prefix(12))), "\(screen)")
+        home.keys("Enter")
+        #expect(home.wait(for: "replay").contains("replay " + id), "\(home.screen)")
+        home.keys("q")
+        #expect(home.wait(for: "HISTORY").contains("HISTORY"))
+        home.keys("q")
+        #expect(home.wait(for: "EXIT=0").contains("EXIT=0"))
+    }
+}
