@@ -160,3 +160,28 @@ hyperfine --warmup 1 --runs "$runs" \
 hyperfine --warmup 1 --runs "$runs" \
   -n "python json.loads (record)" "python3 $work/parse-record.py $record" \
   -n "swbuild-tui replay record --progress plain" "$replay $record --speed max --progress plain"
+
+# The dashboard on the record, in a real terminal (tmux): time to the first frame, then to a
+# seek to the end (G) and back to the start (g). Polls the screen every few milliseconds.
+if command -v tmux >/dev/null; then
+  session=swb-bench-$$
+  now_ms() { date +%s%3N; }
+  wait_screen() {  # wait_screen TEXT: until the pane shows TEXT (30 s at most)
+    local deadline=$(( $(now_ms) + 30000 ))
+    until tmux capture-pane -p -t "$session" 2>/dev/null | grep -qF -- "$1"; do
+      [ "$(now_ms)" -gt "$deadline" ] && { echo "timed out waiting for: $1" >&2; return 1; }
+      sleep 0.005
+    done
+  }
+  for run in 1 2 3; do
+    start=$(now_ms)
+    tmux new-session -d -s "$session" -x 160 -y 48 "LANG=C.UTF-8 $replay $record; sleep 60"
+    wait_screen "PLAYING" || wait_screen "LOADING"
+    first=$(( $(now_ms) - start ))
+    sleep 2   # let the player index the record (checkpoints)
+    t=$(now_ms); tmux send-keys -t "$session" G; wait_screen "ENDED"; to_end=$(( $(now_ms) - t ))
+    t=$(now_ms); tmux send-keys -t "$session" g; wait_screen "PLAYING"; to_start=$(( $(now_ms) - t ))
+    echo "dashboard run $run: first frame ${first} ms, seek to end ${to_end} ms, seek to start ${to_start} ms (screen polling included)"
+    tmux kill-session -t "$session"
+  done
+fi

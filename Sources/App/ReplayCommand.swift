@@ -18,15 +18,37 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let factor = parseSpeed()
+        if Terminal.wantsDashboard(progress.rawValue) {
+            // Shown while it loads: the first pieces are on screen before the rest is decoded.
+            let (name, data) = bytes()
+            do {
+                // Bad input is refused before the screen opens.
+                _ = try EventFile.load(data: data[..<EventFile.cut(data, near: 64 << 10, from: data.startIndex)], name: name)
+            } catch {
+                exitWith(message: "\(error)")
+            }
+            let feed = ReplayFeed()
+            let decoding = Task.detached {
+                do {
+                    let warnings = try EventFile.load(data: data, name: name) { feed.append($0) }
+                    feed.finish(error: warnings.first)
+                    return nil as String?
+                } catch {
+                    feed.finish(error: "\(error)")
+                    return "\(error)"
+                }
+            }
+            let final = await DashboardRunner.replay(feed: feed, options: .fromEnvironment(), speed: factor,
+                                                     title: (name as NSString).lastPathComponent)
+            FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
+            if let failure = await decoding.value { exitWith(message: failure) }
+            return
+        }
         let (name, loaded) = load()
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        if Terminal.wantsDashboard(progress.rawValue) {
-            let title = (name as NSString).lastPathComponent
-            let final = await DashboardRunner.replay(events: loaded.events, options: .fromEnvironment(), speed: factor, title: title)
-            FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
-        } else {
+        do {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
             if factor.isInfinite {
                 ProgressOutput(mode: mode).print(loaded.events)
@@ -42,6 +64,21 @@ struct ReplayCommand: AsyncParsableCommand {
             exitWith(message: "--speed \(speed): expected a positive number or max")
         }
         return value
+    }
+
+    /// The bytes to replay (a file mapped, or a record from the build host) and their name.
+    func bytes() -> (name: String, data: Data) {
+        var isDirectory: ObjCBool = false
+        do {
+            if global.hostURL == nil, FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
+                guard !isDirectory.boolValue else { exitWith(message: "\(source) is a directory, not a record or rawjson file") }
+                return (source, try Data(contentsOf: URL(fileURLWithPath: source), options: .alwaysMapped))
+            }
+            let (id, data) = try global.buildHost().record(source)
+            return (id, data)
+        } catch {
+            exitWith(message: "\(error)")
+        }
     }
 
     /// The events to replay: a file when `source` names one, else a record from the build host.

@@ -1,0 +1,49 @@
+import Foundation
+
+extension EventFile {
+    /// Decodes `data` in pieces of about `chunkBytes`, handing each piece's events to `batch` as
+    /// soon as it is decoded, so a viewer can show the start of a long record while the rest is
+    /// still being read. The format is decided (and bad input refused) on the first piece, as
+    /// `load` does; returns the warnings `load` would give.
+    public static func load(data: Data, name: String = "input", chunkBytes: Int = 4 << 20,
+                            batch: ([BuildEvent]) -> Void) throws -> [String] {
+        let firstCut = cut(data, near: chunkBytes, from: data.startIndex)
+        let first = try load(data: data[data.startIndex..<firstCut], name: name)
+        guard firstCut < data.endIndex else {
+            batch(first.events)
+            return first.warnings
+        }
+        var skipped = 0
+        switch first.format {
+        case .record:
+            batch(first.events)
+            var start = firstCut
+            while start < data.endIndex {
+                let end = cut(data, near: chunkBytes, from: start)
+                let decoded = BuildRecord.decode(Data(data[start..<end]))
+                skipped += decoded.skippedLines
+                batch(decoded.events)
+                start = end
+            }
+        case .rawJSON:
+            // One decoder for the whole stream: it carries what earlier lines said.
+            var decoder = RawJSONDecoder()
+            var start = data.startIndex
+            while start < data.endIndex {
+                let end = cut(data, near: chunkBytes, from: start)
+                batch(decoder.feed(Data(data[start..<end])))
+                start = end
+            }
+            batch(decoder.finish())
+            skipped = decoder.skippedLines
+        }
+        return skipped > 0 ? ["skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s") of \(name)"] : []
+    }
+
+    /// The index just past the first newline at or after `from + size` (or the end).
+    public static func cut(_ data: Data, near size: Int, from start: Data.Index) -> Data.Index {
+        let target = data.index(start, offsetBy: size, limitedBy: data.endIndex) ?? data.endIndex
+        guard target < data.endIndex, let newline = data[target...].firstIndex(of: UInt8(ascii: "\n")) else { return data.endIndex }
+        return newline + 1
+    }
+}
