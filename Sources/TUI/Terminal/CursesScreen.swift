@@ -49,6 +49,14 @@ public final class CursesScreen: @unchecked Sendable {
 
     /// Leaves curses mode and gives the terminal back as it was. Safe to call more than once, and
     /// from an exit handler.
+    /// True once the terminal has hung up (its window closed, the ssh connection dropped): the
+    /// dashboard then stops instead of waiting for keys that can never come.
+    public var terminalGone: Bool {
+        var watch = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&watch, 1, 0) > 0 else { return false }
+        return watch.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     public func restore() {
         guard active else { return }
         active = false

@@ -24,7 +24,7 @@ extension DashboardRunner {
         _ = state.apply(.resize(width: width, height: height))
         var dirty = true
         var lastTick = Date.distantPast
-        while true {
+        while !screen.terminalGone {
             if let raw = screen.readKey(timeout: 200) {
                 if raw == .resize {
                     (width, height) = screen.size
@@ -52,5 +52,6 @@ extension DashboardRunner {
                 dirty = false
             }
         }
+        return nil
     }
 }

@@ -58,7 +58,7 @@ extension DashboardRunner {
                     lastPaint = -Double.infinity
                 }
             }
-            if quit { break }
+            if quit || screen.terminalGone { break }
             if !loaded {
                 let (batches, finished, error) = feed.take()
                 for batch in batches { replay.receive(batch) }

@@ -99,7 +99,7 @@ public enum DashboardRunner {
                 lastPaint = now
                 dirty = false
             }
-            if quit { break }
+            if quit || screen.terminalGone { break }
             if closed {
                 closedAt = closedAt ?? now
                 let done = state.status == .succeeded ? !options.stayOpen : options.exitOnFinish
