@@ -191,61 +191,60 @@ struct ProgressOutput {
 
     func print(_ events: AsyncStream<BuildEvent>) async {
         var writer = StderrBuffer()
-        switch mode {
-        case .quiet:
-            for await _ in events {}
-        case .rawjson:
-            var encoder = RawJSONEncoder()
-            for await e in events {
-                if let line = encoder.encode(e) {
-                    writer.append(line)
-                    writer.append("\n")
-                    writer.flush()
-                }
-            }
-        case .plain, .auto, .tty:
-            var printer = PlainProgressPrinter()
-            for await e in events {
-                printer.consume(e, into: &writer.bytes)
-                writer.flush()
-            }
-            printer.finish(into: &writer.bytes)
+        var format = ProgressFormat(mode: mode)
+        for await e in events {
+            format.consume(e, into: &writer.bytes)
+            writer.flush()
         }
+        format.finish(into: &writer.bytes)
         writer.flush()
     }
 
     /// The same output for events that are all here already (a replay at `--speed max`).
     func print(_ events: [BuildEvent]) {
         var writer = StderrBuffer()
+        var format = ProgressFormat(mode: mode)
+        for e in events {
+            format.consume(e, into: &writer.bytes)
+            writer.flushIfBig()
+        }
+        format.finish(into: &writer.bytes)
+        writer.flush()
+    }
+}
+
+/// Turns events into the bytes of one progress mode: BuildKit's plain format, rawjson, or nothing.
+struct ProgressFormat {
+    let mode: BuildCommand.Progress
+    private var printer = PlainProgressPrinter()
+    private var encoder = RawJSONEncoder()
+
+    init(mode: BuildCommand.Progress) {
+        self.mode = mode
+    }
+
+    mutating func consume(_ event: BuildEvent, into bytes: inout [UInt8]) {
         switch mode {
         case .quiet:
             break
         case .rawjson:
-            var encoder = RawJSONEncoder()
-            for e in events {
-                if let line = encoder.encode(e) {
-                    writer.append(line)
-                    writer.append("\n")
-                    writer.flushIfBig()
-                }
+            if let line = encoder.encode(event) {
+                bytes.append(contentsOf: line.utf8)
+                bytes.append(UInt8(ascii: "\n"))
             }
         case .plain, .auto, .tty:
-            var printer = PlainProgressPrinter()
-            for e in events {
-                printer.consume(e, into: &writer.bytes)
-                writer.flushIfBig()
-            }
-            printer.finish(into: &writer.bytes)
+            printer.consume(event, into: &bytes)
         }
-        writer.flush()
+    }
+
+    mutating func finish(into bytes: inout [UInt8]) {
+        if mode == .plain || mode == .auto || mode == .tty { printer.finish(into: &bytes) }
     }
 }
 
 /// Bytes on their way to stderr, written in large pieces.
 struct StderrBuffer {
     var bytes: [UInt8] = []
-
-    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     mutating func flushIfBig() {
         if bytes.count >= 1 << 16 { flush() }
