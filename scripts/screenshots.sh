@@ -63,3 +63,18 @@ printf '\nFROM base AS broken\nRUN echo "checking the greeting" && grep -q goodb
 start "$bin" build --root "$root" --target broken "$work"
 sleep 2.5
 shot dashboard-failed-build
+sleep 2
+
+# 6. Replaying the first build, paused half-way: the scrubber shows the position and step marks.
+first=$("$bin" history ls --root "$root" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+start "$bin" replay --root "$root" --speed 2 "$first"
+sleep 1.5
+keys Space; sleep 0.5
+shot dashboard-replay
+
+# 7. The home screen: no build running, the builds above in the history, and the demo to build.
+printf '#!/bin/sh\ncd "%s" && exec "%s" --root "%s"\n' "$work" "$bin" "$root" > "$work/.home.sh"
+chmod +x "$work/.home.sh"
+start "$work/.home.sh"
+sleep 1.5
+shot home
