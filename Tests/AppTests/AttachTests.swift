@@ -22,7 +22,12 @@ import Testing
             process.standardOutput = pipe
             pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
-                guard let self, !data.isEmpty else { return }
+                guard !data.isEmpty else {
+                    // End of file: stop, or the handler is called again and again.
+                    handle.readabilityHandler = nil
+                    return
+                }
+                guard let self else { return }
                 self.lock.withLock { self.text += String(decoding: data, as: UTF8.self) }
             }
             try process.run()
@@ -40,10 +45,12 @@ import Testing
             return false
         }
 
-        func finish() -> Int32 {
-            process.waitUntilExit()
+        /// Waits for the process to end (polling, rather than a run loop that may miss the exit).
+        func finish(timeout: TimeInterval = 300) -> Int32 {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
             usleep(100_000)
-            return process.terminationStatus
+            return process.isRunning ? -1 : process.terminationStatus
         }
     }
 
@@ -110,7 +117,7 @@ import Testing
         let env = try BuildCommandTests.Env()
         let sshDir = FileManager.default.temporaryDirectory.appendingPathComponent("swbuild-sshd-\(UUID().uuidString)").path
         let script = BinaryRunner.repositoryRoot.appendingPathComponent("scripts/local-sshd.sh").path
-        let (status, portText) = try BuildCommandTests.tool("/bin/bash", [script, sshDir])
+        let (status, portText) = Spawn.run("/bin/bash", [script, sshDir])
         #expect(status == 0, "\(portText)")
         defer {
             if let pid = try? String(contentsOfFile: sshDir + "/sshd.pid", encoding: .utf8),

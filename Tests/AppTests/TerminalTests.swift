@@ -12,16 +12,16 @@ import Testing
         init(_ command: [String], width: Int = 120, height: Int = 36) throws {
             let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
             let script = "LANG=C.UTF-8 \(quoted); echo EXIT=$?; sleep 120"
-            let (status, output) = try BuildCommandTests.tool("/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
+            let (status, output) = Spawn.run("/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
             guard status == 0 else { throw BuildCommandTests.TestFailure("tmux: \(output)") }
         }
 
-        deinit { _ = try? BuildCommandTests.tool("/usr/bin/tmux", ["kill-session", "-t", name]) }
+        deinit { _ = Spawn.run("/usr/bin/tmux", ["kill-session", "-t", name]) }
 
-        var screen: String { (try? BuildCommandTests.tool("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).1) ?? "" }
+        var screen: String { Spawn.run("/usr/bin/tmux", ["capture-pane", "-p", "-t", name]).output }
 
         func keys(_ keys: String...) {
-            _ = try? BuildCommandTests.tool("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+            _ = Spawn.run("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
         }
 
         /// Waits until the screen contains `text`; returns the screen either way.

@@ -47,9 +47,16 @@ import Testing
         let server = try AttachServer(root: root, buildID: "b1", bus: bus)
         #expect(server.path.utf8.count > 108)
 
-        let status = try UnixSocket.connect(to: server.path)
-        status.send(Data("status\n".utf8))
-        let build = try #require(RunningBuild.decode(status.receive()))
+        // The status follows the bus a moment behind: ask until it has caught up.
+        var reported: RunningBuild?
+        for _ in 0..<100 {
+            let status = try UnixSocket.connect(to: server.path)
+            status.send(Data("status\n".utf8))
+            reported = RunningBuild.decode(status.receive())
+            if reported?.steps == 1 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let build = try #require(reported)
         #expect(build.id == "b1" && build.steps == 1 && build.completed == 0 && build.contextPath == "/ctx")
 
         let socket = try UnixSocket.connect(to: server.path)

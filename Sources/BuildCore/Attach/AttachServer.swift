@@ -26,6 +26,10 @@ public final class AttachServer: @unchecked Sendable {
     private let bus: EventBus
     private let buildID: String
     private let connections = DispatchGroup()
+    /// The build as `status` reports it, kept current from the bus, so answering never waits on
+    /// Swift concurrency from a connection thread.
+    private let status: StatusBoard
+    private let tracker: Task<Void, Never>
 
     /// `<root>/attach/<buildID>.sock`.
     public static func socketPath(root: StateRoot, buildID: String) -> String {
@@ -48,6 +52,11 @@ public final class AttachServer: @unchecked Sendable {
         listener = try UnixSocket.listen(at: path)
         self.bus = bus
         self.buildID = buildID
+        let board = StatusBoard(id: buildID)
+        status = board
+        tracker = Task {
+            for await event in await bus.subscribe() { board.record(event) }
+        }
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
@@ -55,6 +64,7 @@ public final class AttachServer: @unchecked Sendable {
     public func stop(grace: Double = 3) async {
         unlink(path)
         listener.shutdown()
+        tracker.cancel()
         let group = connections
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -94,9 +104,7 @@ public final class AttachServer: @unchecked Sendable {
         case "attach":
             stream(to: client)
         case "status":
-            let history = wait { await self.bus.history }
-            let status = RunningBuild(id: buildID, events: history)
-            if let line = try? RunningBuild.line(status) { client.send(line) }
+            if let line = try? RunningBuild.line(status.current) { client.send(line) }
         default:
             client.send(Data("{\"error\":\"unknown request\"}\n".utf8))
         }
@@ -118,20 +126,41 @@ public final class AttachServer: @unchecked Sendable {
         }
         feeder.cancel()
     }
+}
 
-    private func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let box = Box<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await body()
-            done.signal()
-        }
-        done.wait()
-        return box.value!
+/// A running build's status, updated event by event and read from any thread.
+final class StatusBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var build: RunningBuild
+    private var planned = Set<Digest>()
+    private var ended = Set<Digest>()
+
+    init(id: String) {
+        build = RunningBuild(id: id, started: Date(), contextPath: nil, dockerfile: nil, target: nil, steps: 0, completed: 0, cached: 0)
     }
 
-    private final class Box<T>: @unchecked Sendable {
-        var value: T?
+    var current: RunningBuild { lock.withLock { build } }
+
+    func record(_ event: BuildEvent) {
+        lock.withLock {
+            switch event.kind {
+            case .buildStarted(let s):
+                build.started = event.time
+                build.contextPath = s.contextPath
+                build.dockerfile = s.dockerfilePath
+                build.target = s.target
+            case .plan(let vertices):
+                for v in vertices { planned.insert(v.digest) }
+                build.steps = planned.count
+            case .vertexCompleted(let c):
+                if ended.insert(c.digest).inserted {
+                    build.completed = ended.count
+                    if c.status == .cached { build.cached += 1 }
+                }
+            default:
+                break
+            }
+        }
     }
 }
 
