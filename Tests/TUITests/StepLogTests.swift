@@ -178,4 +178,25 @@ import Testing
         #expect(state.lines("v") == ["no newline"])
         #expect(state.totalLogLines == 1)
     }
+
+    @Test func aChunkLargerThanTheRingEndsLikeLineByLine() {
+        let text = (1...2_500).map { "line \($0)\r\u{1b}[32mok\u{1b}[0m" }.joined(separator: "\n") + "\ntail"
+        let time = Date(timeIntervalSince1970: 0)
+        var whole = StepLog(capacity: 1_000)
+        _ = whole.append(Data("earlier\n".utf8), stream: 1, at: time)
+        let big = whole.append(Data(text.utf8), stream: 1, at: time)
+        var pieces = StepLog(capacity: 1_000)
+        _ = pieces.append(Data("earlier\n".utf8), stream: 1, at: time)
+        var added = 0, lost = 0
+        for piece in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let chunk = piece.offset == 2_500 ? String(piece.element) : piece.element + "\n"
+            let r = pieces.append(Data(chunk.utf8), stream: 1, at: time)
+            added += r.added
+            lost += r.dropped
+        }
+        #expect(big.added == added && big.dropped == lost)
+        #expect(whole.endNumber == pieces.endNumber && whole.firstNumber == pieces.firstNumber)
+        #expect((whole.firstNumber..<whole.endNumber).map { whole.line($0) } == (pieces.firstNumber..<pieces.endNumber).map { pieces.line($0) })
+        #expect(whole.pendingLines == pieces.pendingLines)
+    }
 }

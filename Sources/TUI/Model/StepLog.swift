@@ -73,6 +73,18 @@ struct StepLog: Sendable {
         data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             var i = 0
+            if current.bytes.isEmpty {
+                // A flood: lines that later lines of this same chunk would push out of the ring
+                // are counted, not cleaned and stored.
+                let skipped = Self.skippable(bytes, keeping: lines.capacity)
+                if skipped.lines > 0 {
+                    lost += lines.count + skipped.lines
+                    added += skipped.lines
+                    dropOldest(lines.count)
+                    dropped += skipped.lines
+                    i = skipped.offset
+                }
+            }
             while i < bytes.count {
                 let newline = bytes[i...].firstIndex(of: UInt8(ascii: "\n"))
                 let end = newline ?? bytes.count
@@ -154,6 +166,25 @@ struct StepLog: Sendable {
         let evicted = lines.append(Line(text: line.text, length: line.length, time: time, stream: stream))
         if evicted { dropped += 1 }
         return (1, evicted ? 1 : 0)
+    }
+
+    /// How many leading whole lines of `bytes` can be skipped because at least `capacity` whole
+    /// lines follow them, and the offset just past them. Only short lines count (a line over
+    /// `maxLineBytes` would be committed in pieces), so skipping changes nothing but the work.
+    static func skippable(_ bytes: UnsafeBufferPointer<UInt8>, keeping capacity: Int) -> (lines: Int, offset: Int) {
+        var ends: [Int] = []
+        var start = 0
+        var i = 0
+        while i < bytes.count {
+            guard let newline = bytes[i...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+            if newline - start >= maxLineBytes { return (0, 0) }
+            ends.append(newline + 1)
+            start = newline + 1
+            i = newline + 1
+        }
+        let skip = ends.count - capacity
+        guard skip > 0 else { return (0, 0) }
+        return (skip, ends[skip - 1])
     }
 
     /// Where to cut `bytes` without splitting a UTF-8 sequence at the end: before an

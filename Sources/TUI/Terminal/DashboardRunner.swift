@@ -68,7 +68,6 @@ public enum DashboardRunner {
         let frame = 1.0 / max(1, options.fps)
         var lastPaint = Date.distantPast
         var dirty = true
-        var closedAt: Date?
         while true {
             var quit = false
             // Keys first, so a quit is never stuck behind a flood of events.
@@ -101,10 +100,15 @@ public enum DashboardRunner {
             }
             if quit || screen.terminalGone { break }
             if closed {
-                closedAt = closedAt ?? now
                 let done = state.status == .succeeded ? !options.stayOpen : options.exitOnFinish
-                // Show the final frame briefly before leaving on our own.
-                if done && now.timeIntervalSince(closedAt ?? now) > 0.3 && !dirty { break }
+                if done {
+                    // Leave on our own at once, with the final frame painted (the summary follows).
+                    if dirty {
+                        _ = state.apply(.tick(now))
+                        screen.paint(state.render(width: width, height: height))
+                    }
+                    break
+                }
             }
         }
         _ = state.apply(.tick(Date()))
