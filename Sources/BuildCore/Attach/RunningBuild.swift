@@ -25,30 +25,6 @@ public struct RunningBuild: Sendable, Codable, Equatable {
         self.cached = cached
     }
 
-    /// The state of build `id` after `events`.
-    public init(id: String, events: [BuildEvent]) {
-        var start: BuildStart?
-        var started = events.first?.time ?? Date()
-        var planned = Set<Digest>()
-        var ended = Set<Digest>()
-        var cached = 0
-        for event in events {
-            switch event.kind {
-            case .buildStarted(let s):
-                start = s
-                started = event.time
-            case .plan(let vertices):
-                for v in vertices { planned.insert(v.digest) }
-            case .vertexCompleted(let c):
-                if ended.insert(c.digest).inserted, c.status == .cached { cached += 1 }
-            default:
-                break
-            }
-        }
-        self.init(id: id, started: started, contextPath: start?.contextPath, dockerfile: start?.dockerfilePath,
-                  target: start?.target, steps: planned.count, completed: ended.count, cached: cached)
-    }
-
     /// One JSON line (newline included), dates as in build records.
     public static func line(_ build: RunningBuild) throws -> Data {
         var data = try BuildRecord.makeEncoder().encode(build)
