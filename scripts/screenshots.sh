@@ -4,8 +4,8 @@
 # Needs root. Not part of the test run:   scripts/screenshots.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v tmux >/dev/null || apt-get install -y -qq tmux
-python3 -c "import PIL" 2>/dev/null || pip install -q pillow
+command -v tmux >/dev/null || scripts/setup.sh
+python3 -c "import PIL" 2>/dev/null || scripts/setup.sh   # python3-pil and fonts come from setup
 swift build --product swbuild-tui >/dev/null
 bin=$PWD/.build/debug/swbuild-tui
 root=$(mktemp -d /tmp/swbuild-shots.XXXXXX)

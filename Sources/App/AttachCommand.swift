@@ -51,8 +51,10 @@ struct AttachCommand: AsyncParsableCommand {
                 }
             } else {
                 // A finished build: its record, in the replay player (at its end; g and space replay it).
-                _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(events), options: options, speed: .infinity,
-                                                 title: attached.id)
+                let (feed, loading) = ReplayFeed.collecting(events)
+                _ = await DashboardRunner.replay(feed: feed, options: options, speed: .infinity, title: attached.id)
+                // The record is finite: its end (and so the build's status) comes even if q came first.
+                await loading.value
             }
         } else {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
@@ -143,9 +145,10 @@ extension HomeEntries.RunningBuild {
 
 extension ReplayFeed {
     /// A feed filled from `events` as they arrive (in batches), finished at their end.
-    static func collecting(_ events: AsyncStream<BuildEvent>) -> ReplayFeed {
+    /// A feed filled from `events`, and the task filling it (await it to know every event passed).
+    static func collecting(_ events: AsyncStream<BuildEvent>) -> (feed: ReplayFeed, loading: Task<Void, Never>) {
         let feed = ReplayFeed()
-        Task {
+        let loading = Task {
             var batch: [BuildEvent] = []
             for await event in events {
                 batch.append(event)
@@ -157,6 +160,6 @@ extension ReplayFeed {
             feed.append(batch)
             feed.finish()
         }
-        return feed
+        return (feed, loading)
     }
 }

@@ -70,8 +70,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let build = Build(request: request, root: root)
         let bus = EventBus()
-        let useDashboard = progress == .tty || (progress == .auto && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0
-                                                 && ProcessInfo.processInfo.environment["TERM"] != "dumb")
+        let useDashboard = Terminal.wantsDashboard(progress.rawValue)
         let task = Task { await build.run(bus: bus) }
         let signals = SignalTrap { task.cancel() }
         if useDashboard {

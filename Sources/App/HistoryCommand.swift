@@ -143,7 +143,6 @@ struct PruneCommand: AsyncParsableCommand {
             }
             until = d
         }
-        if Pruner.buildsRunning(root: root) { exitWith(message: "a build is running under \(root.path); prune when it has finished") }
         do {
             let r = try await Pruner(root: root, all: all, keepStorage: keep, until: until).run()
             print("removed \(r.records) cache records, \(r.layers) layers, \(r.blobs) blobs, \(r.cacheMounts) cache mounts")

@@ -57,8 +57,8 @@ struct HomeCommand: AsyncParsableCommand {
         if attached.live {
             _ = await DashboardRunner.run(events: attached.events, options: options) {}
         } else {
-            _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(attached.events), options: options, speed: .infinity,
-                                             title: attached.id)
+            _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(attached.events).feed, options: options,
+                                             speed: .infinity, title: attached.id)
         }
     }
 

@@ -23,7 +23,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let (name, data) = bytes()
             do {
                 // Bad input is refused before the screen opens.
-                _ = try EventFile.load(data: data[..<EventFile.cut(data, near: 64 << 10, from: data.startIndex)], name: name)
+                _ = try EventFile.format(of: data, name: name)
             } catch {
                 exitWith(message: "\(error)")
             }
@@ -48,13 +48,11 @@ struct ReplayCommand: AsyncParsableCommand {
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
-        do {
-            let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
-            if factor.isInfinite {
-                ProgressOutput(mode: mode).print(loaded.events)
-            } else {
-                await ProgressOutput(mode: mode).print(Playback.timed(loaded.events, speed: factor))
-            }
+        let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
+        if factor.isInfinite {
+            ProgressOutput(mode: mode).print(loaded.events)
+        } else {
+            await ProgressOutput(mode: mode).print(Playback.timed(loaded.events, speed: factor))
         }
     }
 
@@ -81,16 +79,11 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    /// The events to replay: a file when `source` names one, else a record from the build host.
+    /// The events to replay, from `bytes()`.
     func load() -> (name: String, loaded: EventFile.Loaded) {
-        var isDirectory: ObjCBool = false
+        let (name, data) = bytes()
         do {
-            if global.hostURL == nil, FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) {
-                guard !isDirectory.boolValue else { exitWith(message: "\(source) is a directory, not a record or rawjson file") }
-                return (source, try EventFile.load(contentsOf: URL(fileURLWithPath: source)))
-            }
-            let (id, data) = try global.buildHost().record(source)
-            return (id, try EventFile.load(data: data, name: id))
+            return (name, try EventFile.load(data: data, name: name))
         } catch {
             exitWith(message: "\(error)")
         }

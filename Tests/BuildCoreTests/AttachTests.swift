@@ -80,7 +80,7 @@ import Testing
         let root = StateRoot(path: dir.path)
         let record = try BuildHistory(root).recordURL(forNewID: "rec1")
         try FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let bytes = try Self.events("rec1").map { try BuildRecord.line(for: $0) }.reduce(Data(), +)
+        let bytes = Self.events("rec1").map { BuildRecord.line(for: $0) }.reduce(Data(), +)
         try bytes.write(to: record)
 
         func ask(_ request: String) -> (status: Int32, reply: HostBridge.Reply?, payload: Data) {

@@ -42,6 +42,16 @@ import Testing
         #expect(after.layerCount == 0 && after.cacheRecordCount == 0)
     }
 
+    @Test func pruneRefusesWhileABuildHoldsTheStore() async throws {
+        let state = TempDirectory("prune-lock")
+        let root = StateRoot(path: state.path)
+        var session: BuildSessionLock? = try BuildSessionLock(root: root, id: "running-build")
+        await #expect(throws: PruneError.self) { try await Pruner(root: root, all: true, keepStorage: nil, until: nil).run() }
+        _ = session
+        session = nil
+        _ = try await Pruner(root: root, all: true, keepStorage: nil, until: nil).run()
+    }
+
     @Test func byteCountsParseAndFormat() {
         #expect(ByteCount.parse("10GB") == Int64(10_000_000_000))
         #expect(ByteCount.parse("512mib") == Int64(512 * 1_048_576))

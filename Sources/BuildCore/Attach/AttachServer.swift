@@ -92,6 +92,7 @@ public final class AttachServer: @unchecked Sendable {
     private func serve(_ client: UnixSocket) {
         defer { client.close() }
         client.setReceiveTimeout(10)
+        client.setSendTimeout(30)
         var request = Data()
         while !request.contains(UInt8(ascii: "\n")) && request.count < 256 {
             let chunk = client.receive(max: 256)
@@ -115,15 +116,20 @@ public final class AttachServer: @unchecked Sendable {
         let queue = LineQueue()
         let bus = self.bus
         let feeder = Task {
-            let encoder = BuildRecord.makeEncoder()
+            var line: [UInt8] = []
             for await event in await bus.subscribe() {
-                if let line = try? BuildRecord.line(for: event, encoder: encoder) { queue.push(line) }
+                if queue.isClosed { break }
+                line.removeAll(keepingCapacity: true)
+                BuildRecord.encodeLine(event, into: &line)
+                queue.push(Data(line))
             }
             queue.finish()
         }
         while let chunk = queue.popAll() {
+            // A viewer that is gone, or stopped reading for the send timeout, is dropped.
             if !client.send(chunk) { break }
         }
+        queue.close()
         feeder.cancel()
     }
 }
@@ -169,9 +175,24 @@ final class LineQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending = Data()
     private var finished = false
+    private var closed = false
+
+    /// True once the writer gave up: nothing more is kept for it.
+    var isClosed: Bool { condition.lock(); defer { condition.unlock() }; return closed }
+
+    func close() {
+        condition.lock()
+        closed = true
+        pending = Data()
+        condition.unlock()
+    }
 
     func push(_ line: Data) {
         condition.lock()
+        if closed {
+            condition.unlock()
+            return
+        }
         pending.append(line)
         condition.signal()
         condition.unlock()

@@ -110,21 +110,11 @@ public enum HostBridge {
             if let data = try? encoder.encode(reply) { write(data + Data("\n".utf8)) }
         }
 
+        /// False when the reader is gone (ssh closed the channel).
         @discardableResult
         func write(_ data: Data) -> Bool {
-            data.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return true }
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, base + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    offset += n
-                }
-                return true
-            }
+            guard !data.isEmpty else { return true }
+            return (try? data.withUnsafeBytes { try FileSink.writeAll(fd: fd, $0, path: "standard output") }) != nil
         }
     }
 }

@@ -93,7 +93,11 @@ public struct SSHBuildHost: BuildHost {
         let session = BridgeSession(process: process, input: input, output: output)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        input.fileHandleForWriting.write((try encoder.encode(request)) + Data("\n".utf8))
+        // ssh may exit before reading (a bad option, a refused login): that is an answer-less
+        // session below, not a signal or a trap here.
+        signal(SIGPIPE, SIG_IGN)
+        try? input.fileHandleForWriting.write(contentsOf: (try encoder.encode(request)) + Data("\n".utf8))
+        try? input.fileHandleForWriting.close()
         guard let line = HostBridge.readLine(output.fileHandleForReading.fileDescriptor) else {
             process.waitUntilExit()
             let target = (user.map { $0 + "@" } ?? "") + host + (port.map { ":\($0)" } ?? "")

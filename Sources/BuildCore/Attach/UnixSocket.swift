@@ -24,11 +24,10 @@ public final class UnixSocket: @unchecked Sendable {
     /// Listens at `path` (replacing a stale socket file), readable and writable by the owner only.
     public static func listen(at path: String) throws(AttachError) -> UnixSocket {
         let socket = try make()
-        let bound = withShortPath(path) { short -> Int32 in
+        // No umask games (the umask is process-wide and other threads create files): the socket
+        // lives in an owner-only directory and is made owner-only right after bind.
+        let bound = try withShortPath(path) { short -> Int32 in
             unlink(short)
-            // The umask makes the socket owner-only from birth, before the chmod.
-            let old = umask(0o177)
-            defer { umask(old) }
             return withAddress(short) { Glibc.bind(socket.fd, $0, $1) }
         }
         guard bound == 0 else { throw .posix("bind \(path)", errno) }
@@ -40,7 +39,7 @@ public final class UnixSocket: @unchecked Sendable {
     /// Connects to the socket at `path`.
     public static func connect(to path: String) throws(AttachError) -> UnixSocket {
         let socket = try make()
-        let result = withShortPath(path) { short in withAddress(short) { Glibc.connect(socket.fd, $0, $1) } }
+        let result = try withShortPath(path) { short in withAddress(short) { Glibc.connect(socket.fd, $0, $1) } }
         guard result == 0 else { throw .posix("connect \(path)", errno) }
         return socket
     }
@@ -97,6 +96,12 @@ public final class UnixSocket: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Gives up a write that cannot progress for `seconds` (a viewer that stopped reading).
+    public func setSendTimeout(_ seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Wakes a thread blocked in `accept`/`recv` on this socket; the descriptor stays open.
     public func shutdown() {
         if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
@@ -114,11 +119,11 @@ public final class UnixSocket: @unchecked Sendable {
     }
 
     /// Runs `body` with a path short enough for `sun_path` that names the same file.
-    private static func withShortPath<T>(_ path: String, _ body: (String) -> T) -> T {
+    private static func withShortPath<T>(_ path: String, _ body: (String) -> T) throws(AttachError) -> T {
         if path.utf8.count < 100 { return body(path) }
         let directory = (path as NSString).deletingLastPathComponent
         let dirFD = open(directory, swb_o_path() | O_DIRECTORY | O_CLOEXEC)
-        guard dirFD >= 0 else { return body(path) }
+        guard dirFD >= 0 else { throw .posix("open \(directory)", errno) }
         defer { Glibc.close(dirFD) }
         return body("/proc/self/fd/\(dirFD)/" + (path as NSString).lastPathComponent)
     }
@@ -126,7 +131,12 @@ public final class UnixSocket: @unchecked Sendable {
     private static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8.prefix(MemoryLayout.size(ofValue: address.sun_path) - 1))
+        let bytes = Array(path.utf8)
+        // Never cut a path short (it would name another file): refuse it.
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            errno = ENAMETOOLONG
+            return -1
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
         }

@@ -3,7 +3,8 @@ import Foundation
 /// `prune`: removes cache records (oldest use first) older than `until` or beyond
 /// `keepStorage`, then the layers and blobs nothing references any more: not a kept cache
 /// record, not an image in the store. `all` also empties the cache mounts. Only layers are
-/// deleted that no running build holds (builds hold a session lock; prune refuses while one runs).
+/// deleted that no running build holds (builds share the store lock that prune takes exclusively,
+/// so prune refuses while one runs and a build starting meanwhile waits for it).
 public struct Pruner: Sendable {
     public var root: StateRoot
     public var all: Bool
@@ -26,6 +27,15 @@ public struct Pruner: Sendable {
     }
 
     public func run() async throws -> Result {
+        // Exclusive for the whole prune: running builds hold it shared, new ones wait for it.
+        let base = root.subdirectory("run")
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let storeFD = open(BuildSessionLock.storeLockPath(root), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard storeFD >= 0 else { throw PruneError.busy("cannot open \(BuildSessionLock.storeLockPath(root))") }
+        defer { close(storeFD) }
+        guard flock(storeFD, LOCK_EX | LOCK_NB) == 0 else {
+            throw PruneError.busy("a build is running under \(root.path); prune when it has finished")
+        }
         var result = Result()
         let cache = CacheStore(root: root)
         let layers = try LayerStore(root: root.path)
@@ -93,17 +103,15 @@ public struct Pruner: Sendable {
         }
         return result
     }
+}
 
-    /// True while any build holds its session lock.
-    public static func buildsRunning(root: StateRoot) -> Bool {
-        let base = root.subdirectory("run")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasSuffix(".lock") {
-            let fd = open(base + "/" + name, O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { continue }
-            defer { close(fd) }
-            if flock(fd, LOCK_EX | LOCK_NB) != 0 { return true }
-            flock(fd, LOCK_UN)
+/// Why a prune did not run.
+public enum PruneError: Error, CustomStringConvertible {
+    case busy(String)
+
+    public var description: String {
+        switch self {
+        case .busy(let message): message
         }
-        return false
     }
 }

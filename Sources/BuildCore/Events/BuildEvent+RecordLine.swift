@@ -105,8 +105,4 @@ extension BuildEvent.Kind {
         case .buildFinished: return "buildFinished"
         }
     }
-
-    /// Every record `type`, in declaration order.
-    static let typeNames = ["buildStarted", "plan", "vertexStarted", "vertexCompleted", "log", "progress",
-                            "warning", "buildFinished"]
 }

@@ -20,7 +20,7 @@ extension EventFile {
             var start = firstCut
             while start < data.endIndex {
                 let end = cut(data, near: chunkBytes, from: start)
-                let decoded = BuildRecord.decode(Data(data[start..<end]))
+                let decoded = BuildRecord.decode(data[start..<end])
                 skipped += decoded.skippedLines
                 batch(decoded.events)
                 start = end
@@ -31,7 +31,7 @@ extension EventFile {
             var start = data.startIndex
             while start < data.endIndex {
                 let end = cut(data, near: chunkBytes, from: start)
-                batch(decoder.feed(Data(data[start..<end])))
+                batch(decoder.feed(data[start..<end]))
                 start = end
             }
             batch(decoder.finish())
@@ -41,7 +41,7 @@ extension EventFile {
     }
 
     /// The index just past the first newline at or after `from + size` (or the end).
-    public static func cut(_ data: Data, near size: Int, from start: Data.Index) -> Data.Index {
+    static func cut(_ data: Data, near size: Int, from start: Data.Index) -> Data.Index {
         let target = data.index(start, offsetBy: size, limitedBy: data.endIndex) ?? data.endIndex
         guard target < data.endIndex, let newline = data[target...].firstIndex(of: UInt8(ascii: "\n")) else { return data.endIndex }
         return newline + 1

@@ -95,6 +95,12 @@ public enum EventFile {
         return loaded
     }
 
+    /// The format of `data` (a whole file) from its first lines, or the error that rejects it,
+    /// without decoding the rest.
+    public static func format(of data: Data, name: String = "input") throws -> Format {
+        try detect(data, isWhole: true, name: name)
+    }
+
     /// The format of a file from its first lines (`data` being its start, or all of it when
     /// `isWhole`), or the error that rejects it.
     static func detect(_ data: Data, isWhole: Bool, name: String) throws -> Format {

@@ -93,9 +93,13 @@ public struct RuncExecutor: Executor {
         process.standardError = err
         let drained = DrainCounter(count: 2)
         let runtime = self.runtime, state = self.stateDirectory
+        let exited = Flag()
         let status: Int32 = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-                process.terminationHandler = { p in continuation.resume(returning: p.terminationStatus) }
+                process.terminationHandler = { p in
+                    exited.set()
+                    continuation.resume(returning: p.terminationStatus)
+                }
                 do {
                     try process.run()
                     // One plain reading thread per pipe until end of file: no dispatch sources
@@ -107,6 +111,7 @@ public struct RuncExecutor: Executor {
                         }
                     }
                 } catch {
+                    exited.set()
                     drained.signal()
                     drained.signal()
                     process.terminationHandler = nil
@@ -118,7 +123,7 @@ public struct RuncExecutor: Executor {
             // Kill the container's init (its PID namespace dies with it). The container may not
             // be registered yet when the cancel arrives: keep trying until `runc run` is gone.
             Thread.detachNewThread {
-                for _ in 0..<100 {
+                for _ in 0..<100 where !exited.isSet {
                     if RuntimeLocator.killInit(state: state, id: id) || RuntimeLocator.kill(runtime: runtime, state: state, id: id) {
                         return
                     }

@@ -141,14 +141,26 @@ public struct Snapshotter: Sendable {
 public final class BuildSessionLock: @unchecked Sendable {
     public let directory: String
     private let fd: Int32
+    /// A shared hold on the store lock for the whole build, so `prune` (which takes it
+    /// exclusively) never removes a layer between its commit and its cache record.
+    private let storeFD: Int32
+
+    /// `<root>/run/store.lock`: builds share it, `prune` owns it.
+    public static func storeLockPath(_ root: StateRoot) -> String { root.subdirectory("run") + "/store.lock" }
 
     public init(root: StateRoot, id: String) throws(ExecutorError) {
         let base = root.subdirectory("run")
         directory = base + "/" + id
         // Lock first, then create the directory: a cleaner never sees our directory unlocked.
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        storeFD = open(Self.storeLockPath(root), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        // Waits while a prune runs (it is short); never fails because of one.
+        guard storeFD >= 0, flock(storeFD, LOCK_SH) == 0 else {
+            throw .mountFailed("cannot lock the store under \(root.path)")
+        }
         fd = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(storeFD)
             throw .mountFailed("cannot lock build session \(id)")
         }
         do {
@@ -162,6 +174,7 @@ public final class BuildSessionLock: @unchecked Sendable {
         Self.removeScratch(directory)
         unlink(directory + ".lock")
         close(fd)
+        close(storeFD)
     }
 
     static func removeScratch(_ directory: String) {

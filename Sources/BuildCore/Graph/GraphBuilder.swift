@@ -10,8 +10,16 @@ public struct GraphBuilder: Sendable {
 
     public static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+    /// The local source name of the build context.
+    public static let buildContextName = "context"
+
     /// The local source name of `--build-context NAME=DIR`.
-    public static func localName(ofContext name: String) -> String { "context:" + name }
+    public static func localName(ofContext name: String) -> String { buildContextName + ":" + name }
+
+    /// The `--build-context` name a local source stands for; nil for the build context itself.
+    public static func contextName(ofLocal localName: String) -> String? {
+        localName.hasPrefix(buildContextName + ":") ? String(localName.dropFirst(buildContextName.count + 1)) : nil
+    }
 
     public init(contextExcludes: [String] = [], namedContextExcludes: [String: [String]] = [:]) {
         self.contextExcludes = contextExcludes
@@ -53,7 +61,7 @@ struct Lowering {
 
     mutating func contextSource(_ graph: inout BuildGraph) -> Digest {
         if let context { return context }
-        let d = graph.add(.source(.local(name: "context", excludes: contextExcludes)), inputs: [],
+        let d = graph.add(.source(.local(name: GraphBuilder.buildContextName, excludes: contextExcludes)), inputs: [],
                           name: "[internal] load build context")
         context = d
         return d

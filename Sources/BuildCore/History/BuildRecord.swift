@@ -51,9 +51,8 @@ public enum BuildRecord {
         return decoder
     }
 
-    /// One record line for `event`, newline included. Never throws; `encoder` is ignored (lines are
-    /// written by hand) and kept for source compatibility.
-    public static func line(for event: BuildEvent, encoder: JSONEncoder? = nil) throws -> Data {
+    /// One record line for `event`, newline included.
+    public static func line(for event: BuildEvent) -> Data {
         var bytes: [UInt8] = []
         encodeLine(event, into: &bytes)
         return Data(bytes)
@@ -193,17 +192,10 @@ public actor BuildRecordWriter {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard let base = raw.baseAddress else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw HistoryError.posix(url.path)
-                }
-                offset += n
-            }
+        do {
+            try bytes.withUnsafeBytes { try FileSink.writeAll(fd: fd, $0, path: url.path) }
+        } catch {
+            throw HistoryError.posix(url.path)
         }
     }
 }

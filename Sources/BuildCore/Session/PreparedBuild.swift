@@ -48,8 +48,7 @@ extension Build {
         for case .source(.local(let localName, _)) in graph.vertices.map(\.op) {
             var directory = request.contextPath
             var (excludes, ignore) = (patterns, ignoreFile)
-            if localName != "context" {
-                let name = String(localName.dropFirst("context:".count))
+            if let name = GraphBuilder.contextName(ofLocal: localName) {
                 guard case .local(let dir)? = options.namedContexts[name] else { continue }
                 (directory, excludes, ignore) = (dir, namedExcludes[name] ?? [], namedIgnoreFiles[name])
             }

@@ -88,7 +88,6 @@ public struct StatCache: Sendable {
             guard let d = context.contents[e.path] else { continue }
             next[e.path] = Entry(size: e.size, mtime: e.mtimeNanoseconds, inode: e.inode, mode: e.mode, uid: e.uid, gid: e.gid, digest: d)
         }
-        if context.filesHashed == 0 && next.count == entries.count { return false }
         entries = next
         return true
     }

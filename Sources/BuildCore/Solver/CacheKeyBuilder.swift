@@ -49,7 +49,7 @@ extension Solver {
             var files: [String: String] = [:]
             for p in paths.prefix(10_000) { files[p] = context.contents[p] ?? "" }
             // The build context's selections keep their plain names (and so their keys).
-            let label = name == "context" ? selection : name + ":" + selection
+            let label = name == GraphBuilder.buildContextName ? selection : name + ":" + selection
             return ContentChecksum(selection: label, digest: digest, files: files)
         }
     }

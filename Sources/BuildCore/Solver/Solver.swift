@@ -41,7 +41,7 @@ public actor Solver {
     public init(graph: BuildGraph, plan: BuildPlan, context: BuildContext?, executor: any Executor, images: any ImageResolver,
                 cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions, explainer: MissExplainer,
                 events: AsyncStream<BuildEvent>.Continuation) {
-        self.init(graph: graph, plan: plan, contexts: context.map { ["context": $0] } ?? [:], executor: executor, images: images,
+        self.init(graph: graph, plan: plan, contexts: context.map { [GraphBuilder.buildContextName: $0] } ?? [:], executor: executor, images: images,
                   cache: cache, snapshotter: snapshotter, options: options, explainer: explainer, events: events)
     }
 

@@ -17,6 +17,7 @@ public final class CursesScreen: @unchecked Sendable {
     private let colors: Bool
     private var active = false
     nonisolated(unsafe) private static var current: CursesScreen?
+    nonisolated(unsafe) private static var restoresAtExit = false
 
     /// Starts curses mode. `colors` false (NO_COLOR, or a terminal without colors) maps styles to
     /// bold/reverse/dim only.
@@ -42,7 +43,11 @@ public final class CursesScreen: @unchecked Sendable {
         }
         active = true
         Self.current = self
-        atexit { CursesScreen.current?.restore() }
+        if !Self.restoresAtExit {
+            // Once per process: every screen of a session (home, then a replay...) shares it.
+            Self.restoresAtExit = true
+            atexit { CursesScreen.current?.restore() }
+        }
     }
 
     deinit { restore() }

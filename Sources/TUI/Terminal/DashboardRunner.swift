@@ -100,7 +100,8 @@ public enum DashboardRunner {
             }
             if quit || screen.terminalGone { break }
             if closed {
-                let done = state.status == .succeeded ? !options.stayOpen : options.exitOnFinish
+                // Asked to cancel: the user already chose to leave.
+                let done = state.cancelRequested || (state.status == .succeeded ? !options.stayOpen : options.exitOnFinish)
                 if done {
                     // Leave on our own at once, with the final frame painted (the summary follows).
                     if dirty {
