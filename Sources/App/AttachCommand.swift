@@ -42,6 +42,9 @@ struct AttachCommand: AsyncParsableCommand {
             var options = DashboardRunner.Options.fromEnvironment()
             options.stayOpen = true
             options.viewer = true
+            if global.hostURL == nil {
+                options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
+            }
             if attached.live {
                 _ = await DashboardRunner.run(events: events, options: options) {}
                 if watch.finish == nil {

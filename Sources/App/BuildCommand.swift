@@ -76,6 +76,7 @@ struct BuildCommand: AsyncParsableCommand {
         if useDashboard {
             var options = DashboardRunner.Options.fromEnvironment()
             options.exitOnFinish = exitOnFinish
+            options.logRecord = try? BuildHistory(root).recordURL(forNewID: build.buildID)
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
             let final = await DashboardRunner.run(events: await bus.subscribe(), options: options) { task.cancel() }
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))

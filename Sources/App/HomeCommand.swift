@@ -54,6 +54,9 @@ struct HomeCommand: AsyncParsableCommand {
         var options = DashboardRunner.Options.fromEnvironment()
         options.viewer = true
         options.stayOpen = true
+        if global.hostURL == nil {
+            options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
+        }
         if attached.live {
             _ = await DashboardRunner.run(events: attached.events, options: options) {}
         } else {
@@ -75,7 +78,7 @@ struct HomeCommand: AsyncParsableCommand {
     func build(_ path: String) async {
         var arguments = [path]
         if let root = global.root { arguments = ["--root", root] + arguments }
-        guard var command = try? BuildCommand.parse(arguments) else { return }
+        guard let command = try? BuildCommand.parse(arguments) else { return }
         do {
             try await command.run()
         } catch {

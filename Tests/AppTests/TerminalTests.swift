@@ -56,6 +56,24 @@ import Testing
         #expect(build.finish() == 0, "leaving the dashboard affected the build: \(build.output)")
     }
 
+    @Test func scrollingToTheTopOfAHugeLogReadsItBackFromTheRecord() throws {
+        guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        // 12,000 lines: more than a step keeps in memory; the build fails, so the dashboard
+        // stays open on the failed step.
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nRUN seq 1 12000 | sed 's/^/row-/' && exit 1\n"])
+        let dashboard = try Tmux([BinaryRunner.binary.path, "build", "--root", env.root, "--progress", "tty", ctx.path])
+        let failed = dashboard.wait(for: "row-12000")
+        #expect(failed.contains("older on disk"), "\(failed)")
+        dashboard.keys("Tab")
+        dashboard.keys("Home")
+        // (tmux drops the blanks that end a row)
+        let top = dashboard.wait(for: "\nrow-2\n")
+        #expect(top.contains("\nrow-1\n") && top.contains("\nrow-2\n"), "\(top)")
+        dashboard.keys("q")
+        #expect(dashboard.wait(for: "EXIT=").contains("EXIT=1"))
+    }
+
     @Test func replayPlaysPausesSeeksAndQuits() throws {
         guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
         let env = try BuildCommandTests.Env()

@@ -69,6 +69,38 @@ import Testing
         for r in results { #expect(r == (0..<500).map(Self.event)) }
     }
 
+    @Test func recordedEventsLeaveMemoryAndLateSubscribersReadThemBack() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bus-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bus = EventBus(memoryBudget: 16 << 10)
+        let writer = try BuildRecordWriter(url: dir.appendingPathComponent("record.jsonl"))
+        let recording = Task { try await writer.record(await bus.subscribe(), acknowledging: bus) }
+        let chunk = String(repeating: "x", count: 1000)
+        func event(_ i: Int) -> BuildEvent {
+            BuildEvent(time: Date(timeIntervalSince1970: Double(i)),
+                       .log(LogChunk(digest: Self.digest, stream: 1, data: Data("\(i) \(chunk)\n".utf8))))
+        }
+        let early = await bus.subscribe()
+        for i in 0..<2_000 {
+            await bus.publish(event(i))
+            if i % 500 == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        // Let the writer catch up: it acknowledges every 256 events, and what it acknowledged
+        // leaves memory down to half the budget.
+        for _ in 0..<1_000 where await bus.history.count >= 256 + 16 {
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        let held = await bus.history.count, published = await bus.publishedCount
+        #expect(held < 256 + 16, "held \(held) of \(published)")
+        let late = await bus.subscribe()
+        await bus.publish(event(2_000))
+        await bus.finish()
+        try await recording.value
+        let all = await Self.collect(early)
+        #expect(all == (0...2_000).map(event))
+        #expect(await Self.collect(late) == all)
+    }
+
     @Test func droppedSubscriberIsForgotten() async {
         let bus = EventBus()
         let task = Task {

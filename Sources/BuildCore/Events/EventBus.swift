@@ -15,32 +15,65 @@ import Foundation
 /// - A subscriber that stops iterating (its task cancelled, the stream dropped) is forgotten;
 ///   leaving never affects the build or other subscribers.
 ///
-/// The bus keeps the whole history in memory because attach needs it; the record on disk is the
-/// durable copy.
+/// Memory stays bounded however much a build logs: once the build record holds an event (its
+/// writer acknowledges with `recorded(count:)`), the bus may let it go when the log bytes it holds
+/// pass `memoryBudget`. A subscriber arriving later (an `attach`) is first fed the events the bus
+/// let go from the record on disk, then the held ones, then live ones: the same sequence as ever.
 public actor EventBus {
-    private var events: [BuildEvent] = []
+    /// Held events: `held[start...]` are events `base...` of the build.
+    private var held: [BuildEvent] = []
+    private var start = 0
+    private var base = 0
+    /// How many events the record on disk holds (acknowledged by its writer).
+    private var recordedCount = 0
+    private var record: URL?
+    /// Log and progress bytes in `held[start...]`.
+    private var heldBytes = 0
+    private let memoryBudget: Int
     private var subscribers: [Int: AsyncStream<BuildEvent>.Continuation] = [:]
+    /// Subscribers still being fed from the record: live events wait in their queue.
+    private var catchingUp: [Int: (continuation: AsyncStream<BuildEvent>.Continuation, queue: [BuildEvent])] = [:]
     private var nextSubscriber = 0
     private var finished = false
 
-    public init() {}
+    /// `memoryBudget`: log bytes held before recorded events are let go.
+    public init(memoryBudget: Int = 8 << 20) {
+        self.memoryBudget = memoryBudget
+    }
 
-    /// Every event published so far, in order.
-    public var history: [BuildEvent] { events }
+    /// The events held in memory, in order (every event so far unless the budget let some go).
+    public var history: [BuildEvent] { Array(held[start...]) }
+
+    /// How many events were published, held or not.
+    public var publishedCount: Int { base + held.count - start }
 
     /// True once `finish()` was called.
     public var isFinished: Bool { finished }
 
     /// How many streams are currently live (for tests and the attach listener's status line).
-    public var subscriberCount: Int { subscribers.count }
+    public var subscriberCount: Int { subscribers.count + catchingUp.count }
+
+    /// Names the build record the bus may read let-go events back from.
+    public func recordAt(_ url: URL) {
+        record = url
+    }
+
+    /// The record now holds the first `count` events.
+    public func recorded(count: Int) {
+        recordedCount = max(recordedCount, count)
+        trim()
+    }
 
     /// Appends `event` to the history and hands it to every live subscriber. Ignored after `finish()`.
     public func publish(_ event: BuildEvent) {
         guard !finished else { return }
-        events.append(event)
+        held.append(event)
+        heldBytes += Self.payloadBytes(event)
         for continuation in subscribers.values {
             continuation.yield(event)
         }
+        for id in catchingUp.keys { catchingUp[id]?.queue.append(event) }
+        if heldBytes > memoryBudget { trim() }
     }
 
     /// Publishes several events in order, in one actor turn (no other publisher interleaves).
@@ -51,19 +84,29 @@ public actor EventBus {
     /// A stream of every event so far, then live events until `finish()`.
     public func subscribe() -> AsyncStream<BuildEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: BuildEvent.self, bufferingPolicy: .unbounded)
-        for event in events {
+        let id = nextSubscriber
+        nextSubscriber += 1
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            Task { await self.unsubscribe(id) }
+        }
+        if base > 0, let record {
+            // Some events live only in the record now: read them back off the actor, then join.
+            catchingUp[id] = (continuation, history)
+            let count = base
+            Task.detached { [weak self] in
+                Self.yieldRecorded(count, from: record, into: continuation)
+                await self?.join(id)
+            }
+            return stream
+        }
+        for event in held[start...] {
             continuation.yield(event)
         }
         if finished {
             continuation.finish()
-            return stream
-        }
-        let id = nextSubscriber
-        nextSubscriber += 1
-        subscribers[id] = continuation
-        continuation.onTermination = { [weak self] _ in
-            guard let self else { return }
-            Task { await self.unsubscribe(id) }
+        } else {
+            subscribers[id] = continuation
         }
         return stream
     }
@@ -79,7 +122,51 @@ public actor EventBus {
         }
     }
 
+    /// Lets go of the oldest recorded events while the held log bytes exceed the budget.
+    private func trim() {
+        guard heldBytes > memoryBudget, record != nil else { return }
+        while heldBytes > memoryBudget / 2, base < recordedCount, start < held.count {
+            heldBytes -= Self.payloadBytes(held[start])
+            start += 1
+            base += 1
+        }
+        // Compact once the dead prefix is most of the array, so removal stays amortised O(1).
+        if start > 4096, start * 2 > held.count {
+            held.removeFirst(start)
+            start = 0
+        }
+    }
+
+    private static func payloadBytes(_ event: BuildEvent) -> Int {
+        if case .log(let chunk) = event.kind { return chunk.data.count + 64 }
+        return 64
+    }
+
+    /// The first `count` events of the record, in order. A record that cannot give them all back
+    /// (removed, damaged) is said so with a warning in their place.
+    private nonisolated static func yieldRecorded(_ count: Int, from url: URL, into continuation: AsyncStream<BuildEvent>.Continuation) {
+        let events = (try? BuildRecordReader(url: url).read().events) ?? []
+        for event in events.prefix(count) { continuation.yield(event) }
+        if events.count < count {
+            continuation.yield(BuildEvent(.warning(BuildWarning(
+                message: "\(count - events.count) early events of this build could not be read back from its record"))))
+        }
+    }
+
+    /// A catching-up subscriber has had the record's part: the held and queued events follow,
+    /// then live ones.
+    private func join(_ id: Int) {
+        guard let entry = catchingUp.removeValue(forKey: id) else { return }
+        for event in entry.queue { entry.continuation.yield(event) }
+        if finished {
+            entry.continuation.finish()
+        } else {
+            subscribers[id] = entry.continuation
+        }
+    }
+
     private func unsubscribe(_ id: Int) {
         subscribers[id] = nil
+        catchingUp[id] = nil
     }
 }

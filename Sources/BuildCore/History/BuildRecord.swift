@@ -183,12 +183,24 @@ public actor BuildRecordWriter {
     }
 
     /// Appends every event of `events` until it ends, then closes: the whole job of recording a
-    /// build, typically fed by `EventBus.subscribe()`.
-    public func record(_ events: AsyncStream<BuildEvent>) async throws {
+    /// build, typically fed by `bus.subscribe()`. Tells `bus` how far the record goes (every
+    /// 256 events or MiB of logs), so it can let recorded events go from memory.
+    public func record(_ events: AsyncStream<BuildEvent>, acknowledging bus: EventBus? = nil) async throws {
+        await bus?.recordAt(url)
+        var count = 0, unacknowledged = 0, bytes = 0
         for await event in events {
             try append(event)
+            count += 1
+            unacknowledged += 1
+            bytes += buffer.count
+            if unacknowledged >= 256 || bytes >= 1 << 20, let bus {
+                await bus.recorded(count: count)
+                unacknowledged = 0
+                bytes = 0
+            }
         }
         try close()
+        await bus?.recorded(count: count)
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {

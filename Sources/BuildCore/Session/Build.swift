@@ -40,7 +40,7 @@ public struct Build: Sendable {
         }
         let recorder = Task {
             guard let writer = try? BuildHistory(root).writer(buildID: buildID) else { return }
-            try? await writer.record(await bus.subscribe())
+            try? await writer.record(await bus.subscribe(), acknowledging: bus)
         }
         // Every build can be watched from elsewhere, whatever its own progress output.
         let attach: AttachServer?

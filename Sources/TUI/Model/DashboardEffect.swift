@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// What the reducer asks its caller to do. The reducer itself never performs I/O: the terminal
@@ -14,4 +15,7 @@ public enum DashboardEffect: Sendable, Equatable {
     case bell
     /// A replay key moved the playback: show the recorded build as it was at this time.
     case replayTo(Date)
+    /// The log pane needs these lines of a step, older than it keeps: read them back from the
+    /// build's events and send them in as `.olderLines`.
+    case readLog(Digest, Range<Int>)
 }

@@ -11,4 +11,6 @@ public enum DashboardMessage: Sendable, Equatable {
     case tick(Date)
     /// The terminal's size in cells. Paging and mouse hit-testing use the last one received.
     case resize(width: Int, height: Int)
+    /// Lines asked for with `.readLog`.
+    case olderLines(ReadBackLines)
 }

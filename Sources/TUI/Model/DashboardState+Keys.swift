@@ -218,7 +218,7 @@ extension DashboardState {
         case .right, .char("l"): if !log.wrap { log.column += 8 }
         case .home:
             log.follow = false
-            log.top = selected.flatMap { step($0) }?.log.firstNumber ?? 0
+            log.top = selected.flatMap { step($0) }.map { firstReadableLine(of: $0) } ?? 0
         case .end: log.follow = true
         default: break
         }

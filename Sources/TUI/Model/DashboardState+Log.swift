@@ -19,7 +19,8 @@ extension DashboardState {
         }
         let view = logViewport
         let bottom = LogPane.bottomTop(state: self, step: step, rows: view.rows, width: view.width)
-        log.top = min(max(step.log.firstNumber, log.top + delta), max(step.log.firstNumber, bottom))
+        let first = firstReadableLine(of: step)
+        log.top = min(max(first, log.top + delta), max(first, bottom))
     }
 
     /// Leaves follow mode where the view is, so pausing never jumps.

@@ -67,6 +67,9 @@ public struct DashboardState: Sendable {
     var confirmingQuit = false
     /// Watching someone else's build (`attach`): quitting just leaves, it never cancels.
     public var viewer = false
+    /// Lines a step no longer keeps can be read back from the build's events (its record, or
+    /// the events a replay holds): the log pane scrolls up to line 0.
+    public var canReadBack = false
     var cancelRequested = false
     /// First line shown on the cache graph, timeline and help screens.
     var scroll = 0

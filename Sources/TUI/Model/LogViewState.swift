@@ -1,3 +1,5 @@
+import BuildCore
+
 /// How the log pane looks at the selected step's log: position, display options and search.
 ///
 /// Positions are log line numbers (see `StepLog`), so they survive old lines being dropped.
@@ -25,6 +27,16 @@ struct LogViewState: Sendable, Equatable {
     /// Index in `matches` of the current match (`n`/`N` move it).
     var current: Int?
 
+    /// Older lines of the selected step read back from the build record (see `LogReadBack`),
+    /// and the read asked for and not answered yet.
+    var older: ReadBackLines?
+    var requested: Request?
+
+    struct Request: Sendable, Equatable {
+        var digest: Digest
+        var range: Range<Int>
+    }
+
     /// Back to the defaults for a newly selected step, keeping the display options and the query.
     mutating func reset() {
         follow = true
@@ -32,5 +44,7 @@ struct LogViewState: Sendable, Equatable {
         column = 0
         matches = []
         current = nil
+        older = nil
+        requested = nil
     }
 }

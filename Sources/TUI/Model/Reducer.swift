@@ -8,15 +8,18 @@ public func reduce(_ state: inout DashboardState, _ message: DashboardMessage) -
     switch message {
     case .event(let event):
         state.handle(event)
-        return []
+        return state.readBackIfNeeded()
     case .key(let key):
-        return state.handle(key)
+        return state.handle(key) + state.readBackIfNeeded()
     case .tick(let date):
         state.now = date
         return []
     case .resize(let width, let height):
         state.width = max(0, width)
         state.height = max(0, height)
+        return state.readBackIfNeeded()
+    case .olderLines(let lines):
+        state.receive(lines)
         return []
     }
 }

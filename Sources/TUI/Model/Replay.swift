@@ -90,7 +90,7 @@ struct Replay: Sendable {
             return []
         case .tick:
             return []
-        case .key, .resize:
+        case .key, .resize, .olderLines:
             var rest: [DashboardEffect] = []
             for effect in state.apply(message) {
                 if case .replayTo(let time) = effect { show(time) } else { rest.append(effect) }

@@ -29,6 +29,8 @@ extension DashboardRunner {
         var template = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
                                       trend: options.trend)
         if options.openCacheGraph { template.screen = .cacheGraph }
+        // Every event is at hand: lines a step no longer keeps are read back from them.
+        template.canReadBack = true
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes
@@ -48,10 +50,15 @@ extension DashboardRunner {
                     replay.apply(.resize(width: width, height: height))
                     lastPaint = -Double.infinity
                 } else if let key = KeyMapping.key(raw) {
-                    for effect in replay.apply(.key(key)) {
-                        switch effect {
+                    var effects = replay.apply(.key(key))
+                    while !effects.isEmpty {
+                        switch effects.removeFirst() {
                         case .quit: quit = true
                         case .bell: beep()
+                        case .readLog(let digest, let range):
+                            let events = replay.events
+                            let lines = LogReadBack.lines(of: digest, in: range) { events.forEach(in: 0..<events.count, $0) }
+                            effects += replay.apply(.olderLines(lines))
                         case .cancelBuild, .confirmQuit, .replayTo: break
                         }
                     }

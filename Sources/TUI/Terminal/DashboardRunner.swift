@@ -17,6 +17,9 @@ public enum DashboardRunner {
         public var viewer = false
         /// Open on the cache graph instead of the build view (comparing cache use).
         public var openCacheGraph = false
+        /// The build's record on disk, where the log pane reads back lines a step no longer
+        /// keeps in memory; nil when there is none here (a build on another machine).
+        public var logRecord: URL?
         public var fps: Double = 15
         public var stepHistory: [String: Double] = [:]
         public var trend: [(hitRate: Double, duration: Double)] = []
@@ -60,6 +63,8 @@ public enum DashboardRunner {
         var state = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
                                    trend: options.trend)
         state.viewer = options.viewer
+        let archive = options.logRecord.map(RecordLogArchive.init)
+        state.canReadBack = archive != nil
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes
@@ -68,6 +73,7 @@ public enum DashboardRunner {
         let frame = 1.0 / max(1, options.fps)
         var lastPaint = Date.distantPast
         var dirty = true
+        var effects: [DashboardEffect] = []
         while true {
             var quit = false
             // Keys first, so a quit is never stuck behind a flood of events.
@@ -77,20 +83,25 @@ public enum DashboardRunner {
                     _ = state.apply(.resize(width: width, height: height))
                     lastPaint = .distantPast
                 } else if let key = KeyMapping.key(raw) {
-                    for effect in state.apply(.key(key)) {
-                        switch effect {
-                        case .quit: quit = true
-                        case .cancelBuild: cancel()
-                        case .bell: beep()
-                        case .confirmQuit, .replayTo: break
-                        }
-                    }
+                    effects += state.apply(.key(key))
                 }
                 dirty = true
             }
             let (batch, closed) = inbox.drain()
-            for e in batch { _ = state.apply(.event(e)) }
+            for e in batch { effects += state.apply(.event(e)) }
+            for lines in inbox.takeOlderLines() { effects += state.apply(.olderLines(lines)) }
             if !batch.isEmpty { dirty = true }
+            for effect in effects {
+                switch effect {
+                case .quit: quit = true
+                case .cancelBuild: cancel()
+                case .bell: beep()
+                case .readLog(let digest, let range):
+                    archive?.read(digest, range) { inbox.pushOlderLines($0) }
+                case .confirmQuit, .replayTo: break
+                }
+            }
+            effects.removeAll()
             let now = Date()
             if now.timeIntervalSince(lastPaint) >= frame {
                 _ = state.apply(.tick(now))
@@ -122,6 +133,19 @@ final class EventInbox: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [BuildEvent] = []
     private var closed = false
+    private var olderLines: [ReadBackLines] = []
+
+    /// Lines read back from the record, on the read-back queue.
+    func pushOlderLines(_ lines: ReadBackLines) {
+        lock.withLock { olderLines.append(lines) }
+    }
+
+    func takeOlderLines() -> [ReadBackLines] {
+        lock.withLock {
+            defer { olderLines.removeAll() }
+            return olderLines
+        }
+    }
 
     func push(_ e: BuildEvent) {
         lock.lock()

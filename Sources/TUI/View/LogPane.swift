@@ -19,7 +19,7 @@ enum LogPane {
 
     /// The top line of a view that ends with the newest line (follow mode).
     static func bottomTop(state: DashboardState, step: Step, rows: Int, width: Int) -> Int {
-        let source = Source(step.log)
+        let source = Source(state, step)
         var number = source.end
         var used = 0
         while number > source.first, used < rows {
@@ -32,7 +32,7 @@ enum LogPane {
     /// A top line that shows line `target` about a quarter down the pane, as less does for a
     /// search match (never so far down that a long wrapped line pushes it out of view).
     static func top(showing target: Int, state: DashboardState, step: Step, rows: Int, width: Int) -> Int {
-        let source = Source(step.log)
+        let source = Source(state, step)
         let context = rows / 4
         var top = max(source.first, target)
         var used = source.line(top).map { self.rows(of: $0, state: state, width: width) } ?? 1
@@ -59,7 +59,7 @@ enum LogPane {
                      x: rect.x + 1, y: rect.y, style: .dim, width: rect.width - 1)
             return
         }
-        let source = Source(step.log)
+        let source = Source(state, step)
         guard source.end > source.first else {
             let text = step.status == .queued ? "(not started)" : step.status == .cached ? "(cached: no output)" : "(no output)"
             grid.put(text, x: rect.x + 1, y: rect.y, style: .dim, width: rect.width - 1)
@@ -82,14 +82,22 @@ enum LogPane {
         var y = rect.y
         var number = start
         let stepStart = step.firstStart
-        if start == source.first, skip == 0, step.log.dropped > 0 {
+        if start == source.first, skip == 0, step.log.dropped > 0, !state.canReadBack {
             // The top of what is kept: say that older output existed and is gone.
             let note = "\(step.log.dropped) earlier lines dropped: only the last \(step.log.lines.capacity) of a step are kept"
             grid.put(note, x: rect.x, y: y, style: .dim, width: rect.width)
             y += 1
         }
         while y < rect.maxY, number < source.end {
-            guard let line = source.line(number) else { number += 1; continue }
+            guard let line = source.line(number) else {
+                if number < step.log.firstNumber {
+                    // Older than what is kept: on its way from the build record.
+                    grid.put(glyphs.ellipsis, x: rect.x + prefix, y: y, style: .dim, width: textWidth)
+                    y += 1
+                }
+                number += 1
+                continue
+            }
             let chars = Array(line.text)
             let style: Style = line.isWarning ? .warning : .normal
             let highlights = pattern?.ranges(in: chars) ?? []
@@ -130,7 +138,9 @@ enum LogPane {
             let n = state.log.matches.count
             right.append(state.log.current.map { "/\(state.log.query) \($0 + 1)/\(n)" } ?? "/\(state.log.query) \(n) matches")
         }
-        if let step, step.log.dropped > 0 { right.append("\(step.log.dropped) older dropped") }
+        if let step, step.log.dropped > 0 {
+            right.append(state.canReadBack ? "\(step.log.dropped) older on disk" : "\(step.log.dropped) older dropped")
+        }
         right.append(state.log.follow ? "follow" : "paused")
         right.append(state.log.wrap ? "wrap" : "nowrap")
         if state.log.timestamps { right.append("time") }
@@ -165,17 +175,23 @@ enum LogPane {
         grid.put(String(rightText.suffix(rightWidth)), x: rightX, y: rect.y, style: .dim, width: rightWidth)
     }
 
-    /// A step's committed lines followed by its pending (unterminated) ones, numbered alike.
+    /// A step's committed lines followed by its pending (unterminated) ones, numbered alike,
+    /// after the lines read back from the record when it can be read.
     struct Source {
         let log: StepLog
         let pending: [StepLog.Line]
-        init(_ log: StepLog) {
-            self.log = log
+        let older: ReadBackLines?
+        let first: Int
+        init(_ state: DashboardState, _ step: Step) {
+            self.log = step.log
             self.pending = log.pendingLines
+            self.older = state.log.older?.digest == step.digest ? state.log.older : nil
+            self.first = state.firstReadableLine(of: step)
         }
-        var first: Int { log.firstNumber }
         var end: Int { log.endNumber + pending.count }
+        /// Nil for a line not read back yet.
         func line(_ number: Int) -> StepLog.Line? {
+            if number < log.firstNumber { return older?.line(number) }
             if number < log.endNumber { return log.line(number) }
             let i = number - log.endNumber
             return i >= 0 && i < pending.count ? pending[i] : nil
