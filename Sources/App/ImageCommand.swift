@@ -90,7 +90,7 @@ struct ImageImport: ParsableCommand {
                                                     abstract: "Make an image from a root file system tarball, like docker import.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "The image name.") var name: String
-    @Argument(help: "The tarball (tar, tar.gz or tar.zst) of a root file system.") var file: String
+    @Argument(help: "The tarball (tar, or tar compressed with gzip, bzip2, xz or zstd) of a root file system.") var file: String
 
     func run() throws {
         let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }

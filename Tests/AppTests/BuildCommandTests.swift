@@ -170,6 +170,19 @@ import Testing
         #expect(!mounts.contains(env.root))
     }
 
+    @Test func eachBuildRemovesItsRuntimeStateWhenItEnds() throws {
+        guard getuid() == 0 else { Issue.record("builds need root"); return }
+        let env = try Env()
+        for (dockerfile, status) in [("FROM busybox:test\nRUN echo fine\n", Int32(0)), ("FROM busybox:test\nRUN exit 4\n", 1)] {
+            let ctx = try BinaryRunner.directory(["Dockerfile": dockerfile])
+            let result = try env.build([], context: ctx)
+            #expect(result.status == status, "\(result.stderr)")
+            // Not left for the next build to sweep.
+            let runtimeState = (try? FileManager.default.contentsOfDirectory(atPath: env.root + "/runc")) ?? []
+            #expect(runtimeState.isEmpty, "\(runtimeState)")
+        }
+    }
+
     @Test func secretsNeverReachDiskOrOutput() throws {
         guard getuid() == 0 else { Issue.record("builds need root"); return }
         let env = try Env()

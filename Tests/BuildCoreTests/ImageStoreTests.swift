@@ -32,6 +32,38 @@ struct ImageStoreTests {
         #expect(throws: ImageError.imageNotFound("busybox")) { try images.remove("busybox") }
     }
 
+    @Test func aFailedImportRemovesTheLayerItMadeUnlessAnImageUsesIt() throws {
+        let scratch = try ScratchRoot("import")
+        let images = try ImageStore(root: scratch.path)
+        let layers = images.layerStore
+        let tarball = scratch.path + "/rootfs.tar"
+        try TarTests.archive([(.directory("etc"), Data()), (TarEntry.file("etc/os-release", size: 0), Data("ID=test\n".utf8))])
+            .write(to: URL(fileURLWithPath: tarball))
+        #expect(try ToolRun.run("xz", ["-q", tarball]).status == 0)
+        let rootfs = RootfsImage(tarball: tarball + ".xz")
+        // Exporting with a compression no image can name fails after the layer is in.
+        func failingImport() {
+            #expect(throws: ImageError.self) { try rootfs.build(into: images, name: "base:failed", compression: .xz) }
+        }
+
+        failingImport()
+        #expect(try layers.all().isEmpty)
+        #expect(throws: ImageError.invalidName("Bad Name")) { try rootfs.build(into: images, name: "Bad Name") }
+        #expect(try layers.all().isEmpty)
+
+        try rootfs.build(into: images, name: "base:1")
+        let imported = try layers.all()
+        #expect(imported.count == 1)
+        // Made again by the failing import, but base:1 names it.
+        try layers.remove(imported[0])
+        failingImport()
+        #expect(try layers.all() == imported)
+        // There before the failing import: not its to remove, image or not.
+        try images.remove("base:1")
+        failingImport()
+        #expect(try layers.all() == imported)
+    }
+
     @Test func ociLayoutSaveThenLoadElsewhere() throws {
         let source = try ScratchRoot("save")
         let images = try ImageStore(root: source.path)

@@ -52,10 +52,36 @@ import Testing
         _ = try await Pruner(root: root, all: true, keepStorage: nil, until: nil).run()
     }
 
-    @Test func byteCountsParseAndFormat() {
-        #expect(ByteCount.parse("10GB") == Int64(10_000_000_000))
-        #expect(ByteCount.parse("512mib") == Int64(512 * 1_048_576))
-        #expect(ByteCount.parse("x") == nil)
+    @Test func keepStorageCountsASharedLayerUntilItsLastRecordGoes() async throws {
+        let state = TempDirectory("prune-keep")
+        let root = StateRoot(path: state.path)
+        let layers = try LayerStore(root: state.path)
+        let cache = CacheStore(root: root)
+        let shared = try makeLayer(layers, String(repeating: "s", count: 200_000))
+        let newest = try makeLayer(layers, "n")
+        let sharedSize = try layers.size(LayerID(shared)), newestSize = try layers.size(LayerID(newest))
+        // Two records end in the same layer (a RUN, then an ENV that adds none); a newer one has its own.
+        for (i, (name, layer)) in [("run", shared), ("env", shared), ("newest", newest)].enumerated() {
+            let used = Date(timeIntervalSinceNow: Double(i - 10) * 60)
+            try await cache.store(CacheRecord(key: "sha256:" + String(repeating: String(i), count: 64), layers: [layer],
+                                              duration: 1, created: used, lastUsed: used, name: name))
+        }
+
+        // Just over the limit: removing "run" alone frees nothing, "env" still holds the layer.
+        let result = try await Pruner(root: root, keepStorage: sharedSize + newestSize - 1).run()
+        #expect(result.records == 2)
+        #expect(await cache.all().map(\.name) == ["newest"])
+        #expect(!layers.contains(LayerID(shared)) && layers.contains(LayerID(newest)))
+        #expect(result.reclaimed == sharedSize)
+    }
+
+    @Test func byteCountsParseAsDockerAndFormat() {
+        // Binary units however they are spelt, as docker's RAMInBytes (prune sizes and tmpfs sizes).
+        for text in ["10GB", "10g", "10GiB", "10 gb", "10gib"] { #expect(ByteCount.parse(text) == Int64(10) << 30, "\(text)") }
+        #expect(ByteCount.parse("512mib") == Int64(512) << 20)
+        #expect(ByteCount.parse("1.5k") == 1536)
+        #expect(ByteCount.parse("1024") == 1024 && ByteCount.parse("7b") == 7)
+        for bad in ["x", "", "-1", "10ki", "10gbb", "10 2", "10bb", "1e400", "9999999p"] { #expect(ByteCount.parse(bad) == nil, "\(bad)") }
         #expect(ByteCount.format(1_500_000) == "1.5MB")
     }
 }

@@ -5,6 +5,11 @@ import Foundation
 /// record, not an image in the store. `all` also empties the cache mounts. Only layers are
 /// deleted that no running build holds (builds share the store lock that prune takes exclusively,
 /// so prune refuses while one runs and a build starting meanwhile waits for it).
+///
+/// `keepStorage` bounds what the cache takes: the layers cache records hold and no image does
+/// (an image's layers stay whatever the cache keeps, and unreferenced ones go anyway), each
+/// counted once however many records share it. Removing a record frees a layer only when it
+/// was the layer's last record.
 public struct Pruner: Sendable {
     public var root: StateRoot
     public var all: Bool
@@ -40,48 +45,63 @@ public struct Pruner: Sendable {
         let cache = CacheStore(root: root)
         let layers = try LayerStore(root: root.path)
         let images = try ImageStore(layerStore: layers)
-        var records = await cache.all().sorted { $0.lastUsed < $1.lastUsed }
-        let now = Date()
-        var keep: [CacheRecord] = []
-        var layerSizes: [String: Int64] = [:]
-        for id in try layers.all() { layerSizes[id.value] = (try? layers.size(id)) ?? 0 }
-        var total = layerSizes.values.reduce(0, +)
-        while let record = records.first {
-            records.removeFirst()
-            let old = until.map { now.timeIntervalSince(record.lastUsed) > $0 } ?? false
-            let over = keepStorage.map { total > $0 } ?? false
-            if all || old || over {
-                await cache.remove(record.key)
-                result.records += 1
-                total -= record.layers.last.flatMap { layerSizes[$0] } ?? 0
-            } else {
-                keep.append(record)
-            }
-        }
-        // What is still referenced: kept records and every image in the store.
-        var referencedLayers = Set(keep.flatMap(\.layers))
-        var referencedBlobs = Set<Digest>()
+        let present = try layers.all()
+        // Every layer's metadata, read once: its size, the diffIDs images name it by, its blobs.
+        var metadata: [String: LayerMetadata] = [:]
+        for id in present { metadata[id.value] = try? layers.metadata(id) }
+        func size(_ layer: String) -> Int64 { metadata[layer]?.size ?? 0 }
+
+        // What images hold: their blobs, and their layers found by diffID.
         var byDiffID: [Digest: [String]] = [:]
-        for id in try layers.all() {
-            guard let meta = try? layers.metadata(id) else { continue }
-            for d in Set([meta.diffID].compactMap { $0 } + meta.exports.map(\.diffID)) { byDiffID[d, default: []].append(id.value) }
+        for (id, meta) in metadata {
+            for d in Set([meta.diffID].compactMap { $0 } + meta.exports.map(\.diffID)) { byDiffID[d, default: []].append(id) }
         }
+        var imageLayers = Set<String>()
+        var referencedBlobs = Set<Digest>()
         for record in try images.list() {
             referencedBlobs.insert(record.manifest.digest)
             guard let image = try? images.resolve(record.name) else { continue }
             referencedBlobs.insert(image.manifest.config.digest)
             for l in image.manifest.layers { referencedBlobs.insert(l.digest) }
-            for d in image.config.rootfs.diffIDs { referencedLayers.formUnion(byDiffID[d] ?? []) }
+            for d in image.config.rootfs.diffIDs { imageLayers.formUnion(byDiffID[d] ?? []) }
             referencedBlobs.insert(image.manifestDescriptor.digest)
         }
-        for id in try layers.all() where !referencedLayers.contains(id.value) {
-            let size = layerSizes[id.value] ?? 0
-            try? layers.remove(id)
-            result.layers += 1
-            result.reclaimed += size
+
+        // Cache records, oldest use first, against what the cache takes (see the type's comment).
+        let records = await cache.all().sorted { $0.lastUsed < $1.lastUsed }
+        var users: [String: Int] = [:]
+        for record in records {
+            for layer in Set(record.layers) { users[layer, default: 0] += 1 }
         }
-        for id in try layers.all() {
-            for e in (try? layers.metadata(id))?.exports ?? [] { referencedBlobs.insert(e.blob.digest) }
+        var cacheSize = users.keys.filter { !imageLayers.contains($0) }.reduce(Int64(0)) { $0 + size($1) }
+        let now = Date()
+        var keep: [CacheRecord] = []
+        for record in records {
+            let old = until.map { now.timeIntervalSince(record.lastUsed) > $0 } ?? false
+            let over = keepStorage.map { cacheSize > $0 } ?? false
+            guard all || old || over else {
+                keep.append(record)
+                continue
+            }
+            await cache.remove(record.key)
+            result.records += 1
+            for layer in Set(record.layers) {
+                let left = (users[layer] ?? 1) - 1
+                users[layer] = left
+                if left == 0 && !imageLayers.contains(layer) { cacheSize -= size(layer) }
+            }
+        }
+
+        let referencedLayers = imageLayers.union(keep.flatMap(\.layers))
+        for id in present where !referencedLayers.contains(id.value) {
+            guard (try? layers.remove(id)) != nil else { continue }
+            result.layers += 1
+            result.reclaimed += size(id.value)
+            metadata[id.value] = nil
+        }
+        // The blobs the remaining layers were exported to (or imported from) stay too.
+        for meta in metadata.values {
+            for e in meta.exports { referencedBlobs.insert(e.blob.digest) }
         }
         for blob in try layers.content.all() where !referencedBlobs.contains(blob.digest) {
             try? layers.content.remove(blob.digest)

@@ -71,28 +71,3 @@ enum DirectorySize {
         return total
     }
 }
-
-/// Human sizes (`1.5MB`), and parsing of `--keep-storage 10GB`.
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes)B" : String(format: "%.1f%@", value, units[unit])
-    }
-
-    public static func parse(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let number = t.prefix { $0.isNumber || $0 == "." }
-        guard let value = Double(number) else { return nil }
-        let unit = t.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
-        let factors: [String: Double] = ["": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
-                                         "kib": 1024, "mib": 1_048_576, "gib": 1_073_741_824]
-        guard let f = factors[unit] else { return nil }
-        return Int64(value * f)
-    }
-}

@@ -138,8 +138,13 @@ public struct Snapshotter: Sendable {
 /// Marks a build's scratch area as in use with an advisory lock that the kernel drops when the
 /// process dies, however it dies. A later build can then tell a live build's mounts from the
 /// leftovers of a killed one, and remove only the latter.
+///
+/// Releasing the lock ends the build's session: its scratch area and its (by then empty) runtime
+/// state directory are removed; a killed build's are swept by the next build (`cleanUpStale`).
 public final class BuildSessionLock: @unchecked Sendable {
     public let directory: String
+    /// The OCI runtime's state directory (`--root`) for this build's containers.
+    public let runtimeStateDirectory: String
     private let fd: Int32
     /// A shared hold on the store lock for the whole build, so `prune` (which takes it
     /// exclusively) never removes a layer between its commit and its cache record.
@@ -148,9 +153,13 @@ public final class BuildSessionLock: @unchecked Sendable {
     /// `<root>/run/store.lock`: builds share it, `prune` owns it.
     public static func storeLockPath(_ root: StateRoot) -> String { root.subdirectory("run") + "/store.lock" }
 
+    /// `<root>/runc/<id>`: the runtime state directory of build session `id`.
+    public static func runtimeStateDirectory(_ root: StateRoot, id: String) -> String { root.subdirectory("runc") + "/" + id }
+
     public init(root: StateRoot, id: String) throws(ExecutorError) {
         let base = root.subdirectory("run")
         directory = base + "/" + id
+        runtimeStateDirectory = Self.runtimeStateDirectory(root, id: id)
         // Lock first, then create the directory: a cleaner never sees our directory unlocked.
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         storeFD = open(Self.storeLockPath(root), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
@@ -171,6 +180,10 @@ public final class BuildSessionLock: @unchecked Sendable {
     }
 
     deinit {
+        // Every step deleted its container when it ended, which leaves the directory empty. Should
+        // a delete have failed, the directory stays for the next build's sweep, which knows the
+        // runtime to delete the container with.
+        rmdir(runtimeStateDirectory)
         Self.removeScratch(directory)
         unlink(directory + ".lock")
         close(fd)
@@ -195,7 +208,7 @@ public final class BuildSessionLock: @unchecked Sendable {
             guard fd >= 0 else { continue }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
                 // Containers first (they hold the mounts), then mounts and scratch files.
-                let state = root.subdirectory("runc") + "/" + name
+                let state = runtimeStateDirectory(root, id: name)
                 RuntimeLocator.deleteAll(runtime: runtime, state: state)
                 try? FileManager.default.removeItem(atPath: state)
                 removeScratch(base + "/" + name)

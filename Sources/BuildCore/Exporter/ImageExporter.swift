@@ -64,7 +64,7 @@ public struct ImageExporter: Sendable {
         // An imported base layer may carry a Docker media type; an OCI manifest names OCI types.
         let layerDescriptors = exports.map { export -> Descriptor in
             var blob = export.blob
-            blob.mediaType = export.compression.mediaType
+            blob.mediaType = export.compression.mediaType ?? blob.mediaType
             blob.annotations = nil
             return blob
         }

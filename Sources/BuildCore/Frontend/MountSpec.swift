@@ -87,7 +87,7 @@ extension MountSpec {
                 m.required = b
             case "size":
                 guard m.kind == .tmpfs else { throw ParseFailure("unexpected key '\(key)' for mount type '\(m.kind.rawValue)'") }
-                guard let size = ByteSize.parse(val) else { throw ParseFailure("invalid value for \(key): \(val)") }
+                guard let size = ByteCount.parse(val) else { throw ParseFailure("invalid value for \(key): \(val)") }
                 m.sizeLimit = size
             case "id": m.id = val
             case "sharing":
@@ -202,25 +202,5 @@ enum CSVFields {
         }
         fields.append(current)
         return fields
-    }
-}
-
-/// Sizes like `64m`, `1.5GiB`, `1024` in binary units, as docker's `RAMInBytes`.
-enum ByteSize {
-    static func parse(_ s: String) -> Int64? {
-        let text = s.trimmingCharacters(in: .whitespaces)
-        let digits = text.prefix { $0.isNumber || $0 == "." }
-        guard !digits.isEmpty, let number = Double(digits) else { return nil }
-        var rest = text.dropFirst(digits.count)
-        if rest.first == " " { rest = rest.dropFirst() }
-        var multiplier: Double = 1
-        if let u = rest.first?.lowercased().first, let index = Array("kmgtp").firstIndex(of: u) {
-            multiplier = pow(1024, Double(index + 1))
-            rest = rest.dropFirst()
-        }
-        if rest.first == "i" || rest.first == "I" { rest = rest.dropFirst() }
-        if rest.first == "b" || rest.first == "B" { rest = rest.dropFirst() }
-        guard rest.isEmpty else { return nil }
-        return Int64(number * multiplier)
     }
 }

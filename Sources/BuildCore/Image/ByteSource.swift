@@ -95,6 +95,29 @@ public final class DataSource: ByteSource {
     }
 }
 
+/// Yields `head`, bytes already read from `rest` to look at them, then the rest of `rest`: how a
+/// stream is sniffed (is it a tar archive?) without being read, or decompressed, twice.
+final class PrefixedSource: ByteSource {
+    private let head: [UInt8]
+    private var offset = 0
+    private let rest: ByteSource
+
+    init(_ head: [UInt8], then rest: ByteSource) {
+        self.head = head
+        self.rest = rest
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset < head.count else { return try rest.read(into: buffer) }
+        let n = min(buffer.count, head.count - offset)
+        head.withUnsafeBytes { raw in
+            buffer.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: n)
+        }
+        offset += n
+        return n
+    }
+}
+
 /// Hashes (SHA-256) and counts what is read through it. `drainDigest()` reads whatever the
 /// consumer left (tar end padding) so the digest covers the whole stream, as a diffID must.
 public final class HashingSource: ByteSource {

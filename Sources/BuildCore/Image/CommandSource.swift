@@ -26,6 +26,16 @@ public final class CommandSource: ByteSource {
         if process.isRunning { process.terminate() }
     }
 
+    /// The absolute path of an installed tool: the `PATH` entries first, then the usual places.
+    public static func locate(_ tool: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin", "/bin"] {
+            let candidate = "\(dir)/\(tool)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !finished else { return 0 }
         let fd = stdout.fileHandleForReading.fileDescriptor

@@ -60,8 +60,11 @@ extension ImageStore {
             for (layerPath, diffID) in zip(entry.layers, config.rootfs.diffIDs) {
                 guard let staged = archive.file(layerPath) else { throw ImageError.invalidImage("layer \(layerPath) is missing") }
                 let compression = try LayerCompression.detect(fileAt: staged)
+                guard let mediaType = compression.mediaType else {
+                    throw ImageError.unsupported("layer \(layerPath) is \(compression.rawValue)-compressed, which no image format names")
+                }
                 let digest = try put(file: staged, expected: nil, added: &added)
-                let blob = Descriptor(mediaType: compression.mediaType, digest: digest, size: try content.size(of: digest))
+                let blob = Descriptor(mediaType: mediaType, digest: digest, size: try content.size(of: digest))
                 try importLayer(blob, diffID: diffID, added: &added)
                 layers.append(blob)
             }

@@ -144,10 +144,11 @@ public struct LayerStore: Sendable {
         }
     }
 
-    /// Imports a layer blob (tar, tar+gzip or tar+zstd; sniffed when `compression` is nil) into
-    /// overlay format, named by its diffID. `expectedDiffID` is checked before anything is
-    /// published; `blob`, when the blob is already in the content store, is cached as this
-    /// layer's export so re-exporting keeps the original bytes. A bad or hostile archive throws
+    /// Imports a layer blob (tar, or tar compressed with gzip, bzip2, xz or zstd; sniffed when
+    /// `compression` is nil) into overlay format, named by its diffID. `expectedDiffID` is
+    /// checked before anything is published; `blob`, when the blob is already in the content
+    /// store, is cached as this layer's export so re-exporting keeps the original bytes. A bad
+    /// or hostile archive throws
     /// and leaves the store as it was.
     @discardableResult
     public func importLayer(blobAt path: String, compression: LayerCompression? = nil, expectedDiffID: Digest? = nil,
@@ -160,8 +161,8 @@ public struct LayerStore: Sendable {
         return try importLayer(from: source, expectedDiffID: expectedDiffID, blob: export, allowDevices: allowDevices)
     }
 
-    /// Imports a layer from a stream (a pipe, a download) of the given compression. zstd streams
-    /// are staged to a temp file first, since the `zstd` tool reads files.
+    /// Imports a layer from a stream (a pipe, a download) of the given compression. bzip2, xz
+    /// and zstd streams are staged to a temp file first, since their tools read files.
     @discardableResult
     public func importLayer(stream: ByteSource, compression: LayerCompression, expectedDiffID: Digest? = nil,
                             allowDevices: Bool = false) throws -> LayerID {
@@ -171,20 +172,20 @@ public struct LayerStore: Sendable {
         case .gzip:
             return try importLayer(from: Gzip.Decompressor(stream), expectedDiffID: expectedDiffID, blob: nil,
                                    allowDevices: allowDevices)
-        case .zstd:
-            let staged = temporaryDirectory + "/zstd-" + UUID().uuidString
+        case .bzip2, .xz, .zstd:
+            let staged = temporaryDirectory + "/\(compression.rawValue)-" + UUID().uuidString
             defer { unlink(staged) }
             let sink = try FileSink(path: staged)
             try stream.pipe(to: sink)
             try sink.finish()
-            return try importLayer(blobAt: staged, compression: .zstd, expectedDiffID: expectedDiffID, allowDevices: allowDevices)
+            return try importLayer(blobAt: staged, compression: compression, expectedDiffID: expectedDiffID, allowDevices: allowDevices)
         }
     }
 
     /// Imports a layer from bytes in memory (tests, generated layers).
     @discardableResult
     public func importLayer(tar data: Data, compression: LayerCompression? = nil, allowDevices: Bool = false) throws -> LayerID {
-        let kind = compression ?? LayerCompression.detect(Array(data.prefix(4)))
+        let kind = compression ?? LayerCompression.detect(Array(data.prefix(LayerCompression.magicLength)))
         return try importLayer(stream: DataSource(data), compression: kind, allowDevices: allowDevices)
     }
 
@@ -194,7 +195,7 @@ public struct LayerStore: Sendable {
         do {
             try FileAttributes.makeDirectories(work + "/diff")
             let hashing = HashingSource(source)
-            _ = try LayerExtractor(allowDevices: allowDevices).extract(TarReader(hashing), into: work + "/diff")
+            try TarExtractor(mode: .layer(allowDevices: allowDevices)).extract(TarReader(hashing), into: work + "/diff")
             let diffID = try hashing.drainDigest()
             if let expectedDiffID, expectedDiffID != diffID {
                 throw ImageError.digestMismatch(expected: expectedDiffID, actual: diffID)
@@ -228,6 +229,9 @@ public struct LayerStore: Sendable {
     /// imported layer answers with its original blob when the compression matches).
     public func exportLayer(_ id: LayerID, compression: LayerCompression = .gzip,
                             sourceDateEpoch: Int64? = nil) throws -> LayerExport {
+        guard let mediaType = compression.mediaType else {
+            throw ImageError.unsupported("\(compression.rawValue) layers: layers are written gzip, zstd or uncompressed")
+        }
         var meta = try metadata(id)
         if let cached = meta.exports.first(where: {
             $0.compression == compression && ($0.imported || $0.sourceDateEpoch == sourceDateEpoch)
@@ -239,7 +243,7 @@ public struct LayerStore: Sendable {
         var staged: String?
         defer { if let staged { unlink(staged) } }
         switch compression {
-        case .none:
+        case .none, .bzip2, .xz:   // bzip2 and xz never get here: they have no media type
             diffHash = HashingSink(forwardingTo: blobWriter)
         case .gzip:
             diffHash = HashingSink(forwardingTo: try Gzip.Compressor(forwardingTo: blobWriter))
@@ -255,7 +259,7 @@ public struct LayerStore: Sendable {
         let (digest, size) = try blobWriter.commit()
         guard let diffID = diffHash.digest else { throw ImageError.compression("layer hash missing") }
         let export = LayerExport(compression: compression, sourceDateEpoch: sourceDateEpoch, diffID: diffID,
-                                 blob: Descriptor(mediaType: compression.mediaType, digest: digest, size: size),
+                                 blob: Descriptor(mediaType: mediaType, digest: digest, size: size),
                                  imported: false)
         meta.exports.removeAll { !$0.imported && $0.compression == compression && $0.sourceDateEpoch == sourceDateEpoch }
         meta.exports.append(export)

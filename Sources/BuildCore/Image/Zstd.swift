@@ -9,14 +9,7 @@ public enum Zstd {
     public static let defaultLevel = 3
 
     /// The tool's path, if installed.
-    public static var toolPath: String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
-            let candidate = "\(dir)/zstd"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
+    public static var toolPath: String? { CommandSource.locate("zstd") }
 
     public static var isAvailable: Bool { toolPath != nil }
 

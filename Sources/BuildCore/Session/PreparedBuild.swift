@@ -62,7 +62,7 @@ extension Build {
             for case .arg(let decls) in stage.instructions.map(\.instruction) { argNames.formUnion(decls.map(\.name)) }
         }
         let explainer = MissExplainer(root: root, dockerfilePath: request.dockerfilePath, target: request.target, argNames: argNames)
-        let executor = RuncExecutor(runtime: request.runtime, stateDirectory: root.subdirectory("runc") + "/" + buildID,
+        let executor = RuncExecutor(runtime: request.runtime, stateDirectory: session.runtimeStateDirectory,
                                     bundleDirectory: session.directory)
         let solver = Solver(graph: graph, plan: plan, contexts: contexts, executor: executor, images: images,
                             cache: CacheStore(root: root), snapshotter: snapshotter,

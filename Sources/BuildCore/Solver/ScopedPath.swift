@@ -8,6 +8,13 @@ import Glibc
 /// climbs above the root. Writing into an image through its own symlinks can never reach the host.
 enum ScopedPath {
     static func resolve(_ path: String, in root: String, followFinal: Bool = true) -> String {
+        let resolved = components(path, in: root, followFinal: followFinal)
+        return root + (resolved.isEmpty ? "" : "/" + resolved.joined(separator: "/"))
+    }
+
+    /// The resolved path as components below `root`, none of them `.` or `..`; a component is
+    /// still a symlink only when more than 40 links were followed.
+    static func components(_ path: String, in root: String, followFinal: Bool = true) -> [String] {
         var parts = path.split(separator: "/").map(String.init)
         var resolved: [String] = []
         var hops = 0
@@ -37,6 +44,6 @@ enum ScopedPath {
             }
             resolved.append(part)
         }
-        return root + (resolved.isEmpty ? "" : "/" + resolved.joined(separator: "/"))
+        return resolved
     }
 }

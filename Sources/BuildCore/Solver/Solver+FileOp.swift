@@ -106,9 +106,9 @@ struct CopyPlanner {
         }
         for m in found {
             let src = m.isEmpty ? sourceRoot : sourceRoot + "/" + m
-            if action.attemptUnpack, !isDirectory(m), let compression = ArchiveUnpacker.compression(of: src) {
+            if action.attemptUnpack, !isDirectory(m), let archive = ArchiveUnpacker.archive(at: src) {
                 try FileActions.mkdirAll(ScopedPath.resolve(destination, in: destinationRoot))
-                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination).unpack(src, compression: compression)
+                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination).unpack(archive, from: src)
                 continue
             }
             var target: String
