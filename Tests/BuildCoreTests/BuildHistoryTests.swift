@@ -120,6 +120,27 @@ import Testing
         #expect(iso.date(from: "1970-01-01T00:50:00.000000Z") != nil)
     }
 
+    @Test func finishedSummariesAreCachedAndACacheNeverOutlivesItsRecord() async throws {
+        let root = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try await Self.write(Self.build("done1", start: 100), id: "done1", root: root)
+        try await Self.write(Self.build("open1", start: 200, finished: false), id: "open1", root: root)
+        let history = BuildHistory(root: root)
+        let first = try history.list()
+        let cache = history.directory.appendingPathComponent(".summaries")
+        #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent("done1.json").path))
+        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("open1.json").path),
+                "an unfinished build's summary is not cached")
+        #expect(try history.list() == first)
+        // A record that changes (here: copied over by another build's) is summarised afresh.
+        let record = history.directory.appendingPathComponent("done1.jsonl")
+        try FileManager.default.removeItem(at: record)
+        try await Self.write(Self.build("done1", start: 300, target: "other"), id: "done1", root: root)
+        #expect(try history.summary(id: "done1").target == "other")
+        try history.remove(id: "done1")
+        #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("done1.json").path))
+    }
+
     @Test func missingHistoryIsEmpty() throws {
         let root = try Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(at: root) }

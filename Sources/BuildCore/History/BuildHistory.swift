@@ -74,11 +74,17 @@ public struct BuildHistory: Sendable {
 
     /// Reads only what a summary needs: log and progress lines are skipped undecoded, except for a
     /// record with no ending, whose duration runs to its very last event, whatever its kind.
+    /// A finished record's summary is kept in the summary cache.
     private func summary(ofRecord id: String) throws -> BuildSummary {
         let url = recordURL(id)
+        let cache = SummaryCache(directory: directory, id: id, record: url)
+        if let cached = cache.read() { return cached }
         let reader = BuildRecordReader(url: url)
         let summary = BuildSummary(id: id, events: try reader.eventsWithoutOutput(), fallbackStart: modificationDate(url))
-        guard summary.status == .interrupted else { return summary }
+        guard summary.status == .interrupted else {
+            cache.write(summary)
+            return summary
+        }
         return BuildSummary(id: id, events: try reader.events(), fallbackStart: modificationDate(url))
     }
 
@@ -86,6 +92,7 @@ public struct BuildHistory: Sendable {
     /// the unlinked file and nothing is listed).
     public func remove(id reference: String) throws {
         let id = try resolve(reference)
+        SummaryCache(directory: directory, id: id, record: recordURL(id)).remove()
         do {
             try FileManager.default.removeItem(at: recordURL(id))
         } catch {
@@ -95,7 +102,7 @@ public struct BuildHistory: Sendable {
 
     /// The steps of a record, for `history inspect`.
     public func stepRows(id reference: String) throws -> [StepRow] {
-        StepRow.rows(from: try events(id: reference))
+        StepRow.rows(from: try BuildRecordReader(url: recordURL(try resolve(reference))).eventsWithoutOutput())
     }
 
     /// `history inspect ID --format json`: the build's status and its steps.

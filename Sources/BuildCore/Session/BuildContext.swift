@@ -58,7 +58,7 @@ public struct BuildContext: Sendable {
             contents[entry.path] = digest
             hashedBytes += entry.size
         }
-        var context = BuildContext(root: root, entries: entries, contents: contents, ignorePatterns: patterns,
+        let context = BuildContext(root: root, entries: entries, contents: contents, ignorePatterns: patterns,
                                    bytesHashed: hashedBytes, filesHashed: toHash.count)
         if var statCache, statCache.update(with: context) {
             try? statCache.save()

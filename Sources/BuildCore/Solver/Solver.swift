@@ -177,21 +177,50 @@ final class LogTailBox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var t = tail
-        if !t.partial.isEmpty { t.lines.append(t.partial) }
+        if !t.partial.isEmpty { t.lines.append(String(decoding: t.partial, as: UTF8.self)) }
         return t
     }
 }
 
 /// The last lines a step printed, kept for the failure summary.
+///
+/// A chunk is read from its end, back to the `keep + 1`th newline at most, so a step printing
+/// millions of lines costs a backward byte scan per chunk, not a string per line.
 struct LogTail: Sendable {
+    static let keep = 20
+    /// An unfinished line is kept up to this many bytes (its end).
+    static let maxPartial = 16_384
+
     var lines: [String] = []
-    var partial = ""
+    var partial: [UInt8] = []
 
     mutating func append(_ data: Data) {
-        partial += String(decoding: data, as: UTF8.self)
-        var parts = partial.split(separator: "\n", omittingEmptySubsequences: false)
-        partial = String(parts.removeLast())
-        lines.append(contentsOf: parts.map(String.init))
-        if lines.count > 20 { lines.removeFirst(lines.count - 20) }
+        data.withUnsafeBytes { raw in append(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var newlines: [Int] = []
+        var i = bytes.count - 1
+        while i >= 0, newlines.count <= Self.keep {
+            if bytes[i] == 0x0A { newlines.append(i) }
+            i -= 1
+        }
+        newlines.reverse()
+        func text(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        if let first = newlines.first {
+            if newlines.count > Self.keep {
+                // The chunk alone holds more than the tail: what came before does not matter.
+                lines = []
+            } else {
+                partial.append(contentsOf: bytes[..<first])
+                lines.append(String(decoding: partial, as: UTF8.self))
+            }
+            for (a, b) in zip(newlines, newlines.dropFirst()) { lines.append(text((a + 1)..<b)) }
+            partial = Array(bytes[(newlines[newlines.count - 1] + 1)...])
+            if lines.count > Self.keep { lines.removeFirst(lines.count - Self.keep) }
+        } else {
+            partial.append(contentsOf: bytes)
+        }
+        if partial.count > Self.maxPartial { partial.removeFirst(partial.count - Self.maxPartial) }
     }
 }

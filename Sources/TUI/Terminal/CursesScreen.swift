@@ -118,8 +118,18 @@ public final class CursesScreen: @unchecked Sendable {
         previous = nil
     }
 
-    /// Waits up to `milliseconds` for a key (0: only looks); nil when none came.
-    public func readKey(timeout milliseconds: Int = 50) -> RawKey? {
+    /// Waits up to `milliseconds` for a key (0: only looks); nil when none came. A byte on
+    /// `wake` (see `WakePipe`) ends the wait early, so news other than keys is not kept waiting.
+    public func readKey(timeout milliseconds: Int = 50, wake: WakePipe? = nil) -> RawKey? {
+        if let wake, milliseconds > 0 {
+            // Keys ncurses already holds come first; then wait on the terminal and the pipe.
+            if let key = readKey(timeout: 0) { return key }
+            var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, Int32(clamping: milliseconds))
+            if fds[1].revents != 0 { wake.drain() }
+            // A key, or a resize (SIGWINCH interrupts the wait), is there to take now.
+            return readKey(timeout: 0)
+        }
         wtimeout(swb_stdscr(), Int32(clamping: max(0, milliseconds)))
         var wide: wint_t = 0
         let kind = wget_wch(swb_stdscr(), &wide)
@@ -159,5 +169,38 @@ public final class CursesScreen: @unchecked Sendable {
             guard let scalar = Unicode.Scalar(UInt32(bitPattern: code)) else { return nil }
             return .character(Character(scalar))
         }
+    }
+}
+
+/// A pipe that wakes a terminal loop waiting for keys (`CursesScreen.readKey(wake:)`): any
+/// thread may `wake()` it; both ends are non-blocking and close-on-exec.
+public final class WakePipe: @unchecked Sendable {
+    let readEnd: Int32
+    private let writeEnd: Int32
+
+    public init?() {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        readEnd = fds[0]
+        writeEnd = fds[1]
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
+    }
+
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
     }
 }

@@ -77,7 +77,7 @@ public enum DashboardRunner {
         while true {
             var quit = false
             // Keys first, so a quit is never stuck behind a flood of events.
-            if let raw = screen.readKey() {
+            if let raw = screen.readKey(wake: inbox.wake) {
                 if raw == .resize {
                     (width, height) = screen.size
                     _ = state.apply(.resize(width: width, height: height))
@@ -138,6 +138,7 @@ final class EventInbox: @unchecked Sendable {
     /// Lines read back from the record, on the read-back queue.
     func pushOlderLines(_ lines: ReadBackLines) {
         lock.withLock { olderLines.append(lines) }
+        wake?.wake()
     }
 
     func takeOlderLines() -> [ReadBackLines] {
@@ -153,10 +154,14 @@ final class EventInbox: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Rung when the stream ends, so the loop leaves at once rather than at its next look.
+    let wake = WakePipe()
+
     func close() {
         lock.lock()
         closed = true
         lock.unlock()
+        wake?.wake()
     }
 
     func drain() -> ([BuildEvent], Bool) {
