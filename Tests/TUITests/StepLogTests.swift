@@ -7,6 +7,37 @@ import Testing
 @Suite struct StepLogTests {
     typealias E = Events
 
+    /// A batch whose later output pushes earlier output out is counted, not stored, and ends
+    /// exactly where taking its events one by one ends: same lines, numbers, pending lines.
+    @Test(arguments: [1, 7, 250, 3_000])
+    func aFloodingBatchEndsLikeEventByEvent(linesPerChunk: Int) {
+        let limits = LogLimits(perStep: 300, total: 100_000)
+        var messages: [DashboardMessage] = [E.start(), E.started("v", at: 0), E.started("w", at: 0)]
+        var n = 0
+        for chunk in 0..<40 {
+            var text = ""
+            for _ in 0..<linesPerChunk { text += "line \(n)\n"; n += 1 }
+            if chunk % 3 == 0 { text += "50%\r75%\r" }
+            if chunk % 4 == 0 { text += String(repeating: "long", count: 5_000) }
+            if chunk % 5 == 0 { text += "partial " }
+            messages.append(E.log("v", at: 1 + Double(chunk) * 0.01, text, stream: chunk % 7 == 0 ? 2 : 1))
+            messages.append(E.log("w", at: 1 + Double(chunk) * 0.01, "w \(chunk)\n"))
+            if chunk == 20 { messages.append(E.at(1.2, .warning(BuildWarning(message: "note", digest: E.digest("v"))))) }
+        }
+        let events = messages.compactMap { if case .event(let e) = $0 { e } else { nil } }
+        let oneByOne = DashboardState.after(messages, limits: limits)
+        var batched = DashboardState(limits: limits)
+        batched.feed([.events(Array(events.prefix(10))), .events(Array(events.dropFirst(10)))])
+        for id in ["v", "w"] {
+            let a = oneByOne.step(E.digest(id))!.log, b = batched.step(E.digest(id))!.log
+            #expect(a.dropped == b.dropped && a.endNumber == b.endNumber, "\(id)")
+            #expect(oneByOne.lines(id) == batched.lines(id))
+            #expect(a.pendingLines == b.pendingLines)
+        }
+        #expect(oneByOne.totalLogLines == batched.totalLogLines)
+        #expect(oneByOne.render(width: 100, height: 30).text == batched.render(width: 100, height: 30).text)
+    }
+
     @Test func aFloodKeepsTheNewestLinesAndCountsTheRest() {
         var state = DashboardState.after([E.start(), E.started("v", at: 0)])
         // 100,000 lines in chunks of 1,000, as a chatty step would send them.

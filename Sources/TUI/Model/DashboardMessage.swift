@@ -6,6 +6,9 @@ import Foundation
 public enum DashboardMessage: Sendable, Equatable {
     /// An event of the build being watched, in the order the engine sent it.
     case event(BuildEvent)
+    /// Several events at once, in order (what arrived since the last frame): the same as each
+    /// as an `.event`, but a flood of output is cut into lines only where it will be seen.
+    case events([BuildEvent])
     case key(Key)
     /// The current time; it drives elapsed times, live durations and the spinner frame.
     case tick(Date)

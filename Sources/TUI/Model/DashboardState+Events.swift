@@ -5,7 +5,54 @@ import Foundation
 /// plan, vertices no plan announced, a vertex started several times, completions of vertices
 /// that never started, events after `buildFinished` (a late warning).
 extension DashboardState {
-    mutating func handle(_ event: BuildEvent) {
+    /// A batch of events, as a terminal loop takes them between frames. Output that later output
+    /// of the same step in the batch will push out of the step's log anyway is only counted, not
+    /// cut into stored lines: a flooding step costs a newline count per chunk.
+    mutating func handle(batch: [BuildEvent]) {
+        var newlines: [Int] = []
+        var remaining: [Digest: Int] = [:]
+        var flooding = false
+        if batch.count > 1 {
+            newlines.reserveCapacity(batch.count)
+            for event in batch {
+                guard case .log(let chunk) = event.kind else { newlines.append(0); continue }
+                let n = Self.newlineCount(chunk.data)
+                newlines.append(n)
+                remaining[chunk.digest, default: 0] += n
+                if remaining[chunk.digest, default: 0] > limits.perStep { flooding = true }
+            }
+        }
+        guard flooding else {
+            for event in batch { handle(event) }
+            return
+        }
+        for (i, event) in batch.enumerated() {
+            if case .log(let chunk) = event.kind, let left = remaining[chunk.digest] {
+                let after = left - newlines[i]
+                remaining[chunk.digest] = after
+                // At least `perStep` lines of this step follow (each newline commits one line).
+                handle(event, discarding: after >= limits.perStep)
+            } else {
+                handle(event)
+            }
+        }
+    }
+
+    static func newlineCount(_ data: Data) -> Int {
+        data.withUnsafeBytes { raw in
+            guard var p = raw.baseAddress else { return 0 }
+            var left = raw.count, n = 0
+            while left > 0, let hit = memchr(p, 0x0A, left) {
+                n += 1
+                let next = UnsafeRawPointer(hit) + 1
+                left -= next - p
+                p = next
+            }
+            return n
+        }
+    }
+
+    mutating func handle(_ event: BuildEvent, discarding: Bool = false) {
         lastEventTime = max(lastEventTime ?? event.time, event.time)
         let time = event.time
         switch event.kind {
@@ -30,7 +77,7 @@ extension DashboardState {
         case .log(let chunk):
             let i = ensureStep(chunk.digest)
             let before = steps[i].log.endNumber
-            let r = steps[i].log.append(chunk.data, stream: chunk.stream, at: time)
+            let r = steps[i].log.append(chunk.data, stream: chunk.stream, at: time, discarding: discarding)
             account(i, added: r.added, dropped: r.dropped, before: before)
             if !selectionPinned {
                 let current = steps[i].digest == selected ? i : selectedIndex

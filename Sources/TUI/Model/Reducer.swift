@@ -9,6 +9,9 @@ public func reduce(_ state: inout DashboardState, _ message: DashboardMessage) -
     case .event(let event):
         state.handle(event)
         return state.readBackIfNeeded()
+    case .events(let batch):
+        state.handle(batch: batch)
+        return state.readBackIfNeeded()
     case .key(let key):
         return state.handle(key) + state.readBackIfNeeded()
     case .tick(let date):

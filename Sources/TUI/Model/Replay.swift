@@ -88,6 +88,9 @@ struct Replay: Sendable {
         case .event(let event):
             receive([event])
             return []
+        case .events(let batch):
+            receive(batch)
+            return []
         case .tick:
             return []
         case .key, .resize, .olderLines:

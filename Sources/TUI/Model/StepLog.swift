@@ -35,6 +35,8 @@ struct StepLog: Sendable {
     /// Lines pushed out of the ring (by its capacity or by the dashboard's global cap).
     private(set) var dropped = 0
     private var pending: [Int: Pending] = [:]
+    /// Lines counted, not stored, by the discarding append under way.
+    private var discardingCount = 0
 
     init(capacity: Int) {
         lines = LogRing(capacity: capacity)
@@ -65,15 +67,32 @@ struct StepLog: Sendable {
     ///
     /// A line that arrives whole (nothing pending on its stream) is cleaned straight from the
     /// chunk; only an unfinished tail is copied into the pending line.
+    ///
+    /// `discarding`: the caller knows at least `capacity` lines follow (later output of the same
+    /// batch), so every line kept now would be pushed out before anyone looks. The lines are cut
+    /// and numbered exactly as usual, but only counted; the ring is emptied.
     @discardableResult
-    mutating func append(_ data: Data, stream: Int, at time: Date) -> (added: Int, dropped: Int) {
+    mutating func append(_ data: Data, stream: Int, at time: Date, discarding: Bool = false) -> (added: Int, dropped: Int) {
+        if discarding {
+            let kept = lines.count
+            discardingCount = 0
+            let r = appendCutting(data, stream: stream, at: time, discarding: true)
+            dropOldest(kept)
+            dropped += discardingCount
+            return (r.added, kept + discardingCount)
+        }
+        return appendCutting(data, stream: stream, at: time, discarding: false)
+    }
+
+
+    private mutating func appendCutting(_ data: Data, stream: Int, at time: Date, discarding: Bool) -> (added: Int, dropped: Int) {
         var added = 0, lost = 0
         var current = pending.removeValue(forKey: stream) ?? Pending(bytes: [], time: time)
         if current.bytes.isEmpty { current.time = time }
         data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             var i = 0
-            if current.bytes.isEmpty {
+            if current.bytes.isEmpty, !discarding {
                 // A flood: lines that later lines of this same chunk would push out of the ring
                 // are counted, not cleaned and stored.
                 let skipped = Self.skippable(bytes, keeping: lines.capacity)
@@ -92,12 +111,12 @@ struct StepLog: Sendable {
                 if current.bytes.count + segment.count < Self.maxLineBytes {
                     // Short of the cut length, nothing below can trigger: take the run at once.
                     if newline != nil, current.bytes.isEmpty {
-                        let r = commit(segment, stream: stream, time: current.time)
+                        let r = commit(segment, stream: stream, time: current.time, discarding: discarding)
                         added += r.added; lost += r.dropped
                     } else {
                         current.bytes.append(contentsOf: segment)
                         if newline != nil {
-                            let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time) }
+                            let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time, discarding: discarding) }
                             added += r.added; lost += r.dropped
                         }
                     }
@@ -111,14 +130,14 @@ struct StepLog: Sendable {
                         if current.bytes.count >= Self.maxLineBytes {
                             let cut = Self.characterBoundary(current.bytes)
                             let r = current.bytes.withUnsafeBufferPointer {
-                                commit(UnsafeBufferPointer(rebasing: $0[..<cut]), stream: stream, time: current.time)
+                                commit(UnsafeBufferPointer(rebasing: $0[..<cut]), stream: stream, time: current.time, discarding: discarding)
                             }
                             added += r.added; lost += r.dropped
                             current = Pending(bytes: Array(current.bytes[cut...]), time: time)
                         }
                     }
                     if newline != nil {
-                        let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time) }
+                        let r = current.bytes.withUnsafeBufferPointer { commit($0, stream: stream, time: current.time, discarding: discarding) }
                         added += r.added; lost += r.dropped
                     }
                 }
@@ -161,7 +180,12 @@ struct StepLog: Sendable {
         dropped += n
     }
 
-    private mutating func commit(_ bytes: UnsafeBufferPointer<UInt8>, stream: Int, time: Date) -> (added: Int, dropped: Int) {
+    private mutating func commit(_ bytes: UnsafeBufferPointer<UInt8>, stream: Int, time: Date,
+                                 discarding: Bool = false) -> (added: Int, dropped: Int) {
+        if discarding {
+            discardingCount += 1
+            return (1, 0)
+        }
         let line = TerminalText.visibleLine(bytes)
         let evicted = lines.append(Line(text: line.text, length: line.length, time: time, stream: stream))
         if evicted { dropped += 1 }

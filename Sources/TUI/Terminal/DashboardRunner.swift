@@ -88,7 +88,7 @@ public enum DashboardRunner {
                 dirty = true
             }
             let (batch, closed) = inbox.drain()
-            for e in batch { effects += state.apply(.event(e)) }
+            if !batch.isEmpty { effects += state.apply(.events(batch)) }
             for lines in inbox.takeOlderLines() { effects += state.apply(.olderLines(lines)) }
             if !batch.isEmpty { dirty = true }
             for effect in effects {
