@@ -35,7 +35,9 @@ public struct PreparedMount: Sendable, Equatable {
 }
 
 /// Runs RUN steps. The product's executor is `RuncExecutor` (real containers); tests may use a
-/// scripted one. Output is delivered as it comes: stream 1 is stdout, 2 is stderr.
+/// scripted one. Output is delivered as it comes: stream 1 is stdout, 2 is stderr, one call at a
+/// time per stream. Every `output` call has returned by the time `run` returns or throws, so the
+/// caller can then release what it held back of the output.
 public protocol Executor: Sendable {
     func run(_ request: ExecRequest, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError)
 }

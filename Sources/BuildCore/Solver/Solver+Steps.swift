@@ -51,15 +51,16 @@ extension Solver {
                 }
                 let request = ExecRequest(op: exec, rootfs: working.merged, mounts: mounts, secretEnvironment: secretEnv)
                 let digest = v.digest
-                let masker = SecretMasker(secrets: Array(options.secrets.values))
                 let tail = LogTailBox()
                 let events = self.events
+                let output = MaskedOutput(masker: SecretMasker(secrets: Array(options.secrets.values))) { stream, data in
+                    events.yield(BuildEvent(.log(LogChunk(digest: digest, stream: stream, data: data))))
+                    tail.append(data)
+                }
                 do {
-                    try await executor.run(request) { stream, data in
-                        let masked = masker.mask(data)
-                        events.yield(BuildEvent(.log(LogChunk(digest: digest, stream: stream, data: masked))))
-                        tail.append(masked)
-                    }
+                    // Before the tail is read: a failing step's last bytes belong in its report.
+                    defer { output.finish() }
+                    try await executor.run(request, output: output.write)
                 } catch {
                     logTails[digest] = tail.snapshot
                     throw error
@@ -115,22 +116,5 @@ enum URLFetcher {
             throw SolveError(message: "failed to fetch \(url): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return data
-    }
-}
-
-/// Replaces secret values in step output with `****` before it reaches the screen or a record.
-struct SecretMasker: Sendable {
-    let secrets: [Data]
-
-    func mask(_ data: Data) -> Data {
-        var out = data
-        for s in secrets where s.count >= 3 {
-            while let r = out.range(of: s) { out.replaceSubrange(r, with: Data("****".utf8)) }
-            let trimmed = Data(String(decoding: s, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-            if trimmed.count >= 3 && trimmed != s {
-                while let r = out.range(of: trimmed) { out.replaceSubrange(r, with: Data("****".utf8)) }
-            }
-        }
-        return out
     }
 }
