@@ -178,6 +178,7 @@ struct FixedImages: ImageResolver {
         h.contextDir.write("dir/sub/b.txt", "b")
         h.contextDir.write("x.go", "x")
         h.contextDir.write("y.go", "y")
+        h.contextDir.write("é", "one character")
         let (snap, _) = try await h.build("""
             FROM base
             WORKDIR /app
@@ -185,6 +186,7 @@ struct FixedImages: ImageResolver {
             COPY *.go ./
             COPY x.go /renamed.go
             COPY --chmod=0600 --parents dir/sub/b.txt /p/
+            COPY --parents é /p/
             COPY <<EOF /note.txt
             hello
             EOF
@@ -195,6 +197,7 @@ struct FixedImages: ImageResolver {
         #expect(h.file("app/y.go", in: snap) == "y")
         #expect(h.file("renamed.go", in: snap) == "x")
         #expect(h.file("p/dir/sub/b.txt", in: snap) == "b")
+        #expect(h.file("p/é", in: snap) == "one character", "a one-character name (Foundation traps on its parent)")
         #expect(h.file("note.txt", in: snap) == "hello\n")
         do {
             _ = try await h.build("FROM base\nCOPY a.go b.go /notadir\n")

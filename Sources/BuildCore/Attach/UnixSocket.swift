@@ -121,7 +121,7 @@ public final class UnixSocket: @unchecked Sendable {
     /// Runs `body` with a path short enough for `sun_path` that names the same file.
     private static func withShortPath<T>(_ path: String, _ body: (String) -> T) throws(AttachError) -> T {
         if path.utf8.count < 100 { return body(path) }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(of: path)
         let dirFD = open(directory, swb_o_path() | O_DIRECTORY | O_CLOEXEC)
         guard dirFD >= 0 else { throw .posix("open \(directory)", errno) }
         defer { Glibc.close(dirFD) }

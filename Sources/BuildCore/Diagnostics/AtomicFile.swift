@@ -9,7 +9,8 @@ public enum AtomicFile {
     /// `durable: false` skips the fsyncs: still atomic (never torn), but a power cut may lose the
     /// new version. For caches that can be rebuilt.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: path)
+        let dir = parent.isEmpty ? "." : parent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let temp = dir + "/.tmp-" + UUID().uuidString
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)

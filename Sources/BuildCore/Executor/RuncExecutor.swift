@@ -63,7 +63,7 @@ public struct RuncExecutor: Executor {
             if sourceIsDir.boolValue {
                 try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
             } else {
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: PathText.parent(of: target), withIntermediateDirectories: true)
                 FileManager.default.createFile(atPath: target, contents: nil)
             }
         }

@@ -59,7 +59,7 @@ public struct OCIArchiveWriter: Sendable {
     /// Writes through a temp file next to `path` and renames it into place, so a reader never
     /// sees half an archive and a failure leaves nothing behind.
     static func atomically(_ path: String, _ body: (ByteSink) throws -> Void) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(of: path)
         let temporary = (directory.isEmpty ? "." : directory) + "/." + (path as NSString).lastPathComponent + ".tmp-" + UUID().uuidString
         do {
             let sink = try FileSink(path: temporary, mode: 0o644, sync: true)

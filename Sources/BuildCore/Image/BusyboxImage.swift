@@ -27,7 +27,7 @@ public struct BusyboxImage: Sendable {
         let layers = store.layerStore
         let applets = try Self.applets(of: busyboxPath)
         let staged = try layers.makeWorkDirectory("busybox") + "/layer.tar"
-        defer { try? FileAttributes.removeTree((staged as NSString).deletingLastPathComponent) }
+        defer { try? FileAttributes.removeTree(PathText.parent(of: staged)) }
         try writeLayer(to: staged, applets: applets)
         let id = try layers.importLayer(blobAt: staged, compression: LayerCompression.none)
         let created = CanonicalJSON.timestamp(sourceDateEpoch)

@@ -132,7 +132,7 @@ extension FileAttributes {
 
     /// `rm -rf` for trees we own (temp dirs, layers); never follows symlinks.
     static func removeTree(_ path: String) throws {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: path)
         let name = (path as NSString).lastPathComponent
         let fd = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {

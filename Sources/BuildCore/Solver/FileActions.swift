@@ -14,7 +14,7 @@ enum FileActions {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
     static func writeFile(_ data: Data, at path: String, mode: UInt32, owner: (UInt32, UInt32)) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathText.parent(of: path)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         unlink(path)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
@@ -42,7 +42,7 @@ enum FileActions {
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw Failure("cannot create directory \(path): a file is in the way") }
             return
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: path)
         if !parent.isEmpty && parent != path { try mkdirAll(parent) }
         if mkdir(path, mode_t(mode)) != 0 && errno != EEXIST { throw Failure("cannot create directory \(path): \(errnoText())") }
         chmod(path, mode_t(mode))
@@ -154,7 +154,7 @@ enum FileActions {
                 try mkdirAll(target)
                 continue
             }
-            try mkdirAll((target as NSString).deletingLastPathComponent)
+            try mkdirAll(PathText.parent(of: target))
             if e.kind == .file, link(context.root + "/" + e.path, target) == 0 { continue }
             try copyEntry(from: context.root + "/" + e.path, to: target, owner: nil, mode: nil)
         }

@@ -113,7 +113,7 @@ struct CopyPlanner {
             }
             var target: String
             if action.parents {
-                let parentRel = (m as NSString).deletingLastPathComponent
+                let parentRel = PathText.parent(of: m)
                 let base = StageResolver.join(destination, parentRel)
                 try FileActions.mkdirAll(ScopedPath.resolve(base, in: destinationRoot))
                 target = StageResolver.join(base, (m as NSString).lastPathComponent)
@@ -123,7 +123,7 @@ struct CopyPlanner {
                 target = intoDirectory ? StageResolver.join(destination, (m as NSString).lastPathComponent) : destination
             }
             let resolvedTarget = ScopedPath.resolve(target, in: destinationRoot, followFinal: isDirectory(m))
-            try FileActions.mkdirAll((resolvedTarget as NSString).deletingLastPathComponent)
+            try FileActions.mkdirAll(PathText.parent(of: resolvedTarget))
             if isDirectory(m) {
                 try FileActions.mkdirAll(resolvedTarget, owner: owner)
                 if let mode { chmod(resolvedTarget, mode_t(mode)) }
