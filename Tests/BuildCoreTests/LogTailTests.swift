@@ -42,3 +42,11 @@ import Testing
         #expect(lines.count == 1 && lines[0].utf8.count == LogTail.maxPartial && lines[0].hasSuffix("END"))
     }
 }
+
+@Suite struct PathTextTests {
+    @Test func parentsOfPaths() {
+        let cases: [(String, String)] = [("a/b", "a"), ("/x", "/"), ("x", ""), ("é", ""), ("x/", ""), ("/a/b/", "/a"),
+                                         ("a//b", "a"), ("/", "/"), ("", ""), ("/a", "/"), ("a/b/c", "a/b")]
+        for (path, parent) in cases { #expect(PathText.parent(of: path) == parent, "\(path)") }
+    }
+}

@@ -37,14 +37,14 @@ public struct BuildContext: Sendable {
         var contents: [String: String] = [:]
         contents.reserveCapacity(entries.count)
         var toHash: [ContextEntry] = []
-        let cached = statCache?.entries ?? [:]
-        for e in entries {
+        let cached = statCache?.digests(for: entries) ?? [:]
+        for (i, e) in entries.enumerated() {
             switch e.kind {
             case .symlink:
                 contents[e.path] = "link:" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + e.path)) ?? "")
             case .file:
-                if let hit = cached[e.path], hit.matches(e) {
-                    contents[e.path] = hit.digest
+                if let digest = cached[i] {
+                    contents[e.path] = digest
                 } else {
                     toHash.append(e)
                 }
@@ -60,8 +60,8 @@ public struct BuildContext: Sendable {
         }
         let context = BuildContext(root: root, entries: entries, contents: contents, ignorePatterns: patterns,
                                    bytesHashed: hashedBytes, filesHashed: toHash.count)
-        if var statCache, statCache.update(with: context) {
-            try? statCache.save()
+        if let statCache, statCache.isStale(for: context) {
+            try? statCache.save(context)
         }
         return context
     }

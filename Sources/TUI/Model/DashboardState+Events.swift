@@ -16,7 +16,7 @@ extension DashboardState {
             newlines.reserveCapacity(batch.count)
             for event in batch {
                 guard case .log(let chunk) = event.kind else { newlines.append(0); continue }
-                let n = Self.newlineCount(chunk.data)
+                let n = chunk.data.occurrences(of: 0x0A)
                 newlines.append(n)
                 remaining[chunk.digest, default: 0] += n
                 if remaining[chunk.digest, default: 0] > limits.perStep { flooding = true }
@@ -38,19 +38,6 @@ extension DashboardState {
         }
     }
 
-    static func newlineCount(_ data: Data) -> Int {
-        data.withUnsafeBytes { raw in
-            guard var p = raw.baseAddress else { return 0 }
-            var left = raw.count, n = 0
-            while left > 0, let hit = memchr(p, 0x0A, left) {
-                n += 1
-                let next = UnsafeRawPointer(hit) + 1
-                left -= next - p
-                p = next
-            }
-            return n
-        }
-    }
 
     mutating func handle(_ event: BuildEvent, discarding: Bool = false) {
         lastEventTime = max(lastEventTime ?? event.time, event.time)
