@@ -37,13 +37,13 @@ public struct BuildContext: Sendable {
         var contents: [String: String] = [:]
         contents.reserveCapacity(entries.count)
         var toHash: [ContextEntry] = []
-        let cached = statCache?.digests(for: entries) ?? [:]
+        let cached = statCache?.digests(for: entries) ?? []
         for (i, e) in entries.enumerated() {
             switch e.kind {
             case .symlink:
                 contents[e.path] = "link:" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + e.path)) ?? "")
             case .file:
-                if let digest = cached[i] {
+                if i < cached.count, let digest = cached[i] {
                     contents[e.path] = digest
                 } else {
                     toHash.append(e)

@@ -7,8 +7,8 @@ import Foundation
 ///
 /// The file is a version line, then one entry a line, `size mtime inode mode uid gid digest
 /// path` tab separated (the path last, so it may hold anything but a newline), sorted by path
-/// bytes as the walker sorts entries. A load looks its files up in one forward pass over both,
-/// comparing path bytes: no dictionary to build and no string made but the digests it uses.
+/// bytes as the walker sorts entries. Reading it makes no strings; a load then looks its files up
+/// in one forward pass over both, comparing path bytes, and makes only the digests it uses.
 public struct StatCache: Sendable {
     struct Entry: Equatable {
         var size: Int64
@@ -29,20 +29,29 @@ public struct StatCache: Sendable {
 
     static let header = Array("swbuild-statcache 2\n".utf8)
 
+    /// One cached file: byte ranges of its path and digest in `data`, and its stat data.
+    struct Line {
+        var path: Range<Int>
+        var digest: Range<Int>
+        var entry: Entry
+    }
+
     public var file: String
     /// The cache as read (empty when absent, unreadable or of another version).
-    var data: Data
-    /// How many entries `data` holds.
-    let count: Int
+    let data: Data
+    /// Its entries, in file (path) order.
+    let lines: [Line]
+    var count: Int { lines.count }
 
     init(file: String, data: Data) {
         let valid = data.count >= Self.header.count && data.prefix(Self.header.count).elementsEqual(Self.header)
         self.file = file
         self.data = valid ? data : Data()
-        self.count = valid ? data.occurrences(of: 0x0A) - 1 : 0
+        self.lines = valid ? Self.parse(data) : []
     }
 
-    /// The cache for the context at `contextPath`, stored under `root/statcache/`.
+    /// The cache for the context at `contextPath`, stored under `root/statcache/`. Reading it
+    /// costs about as much as walking an unchanged tree, so loads do both at once.
     public static func open(root: StateRoot, contextPath: String) -> StatCache {
         let absolute = (contextPath as NSString).standardizingPath
         let dir = root.subdirectory("statcache")
@@ -51,106 +60,84 @@ public struct StatCache: Sendable {
     }
 
     /// The cached digest of each regular file of `entries` (sorted by path bytes) whose stat data
-    /// still matches, by index in `entries`.
-    func digests(for entries: [ContextEntry]) -> [Int: String] {
-        guard count > 0 else { return [:] }
-        return data.withUnsafeBytes { raw in
+    /// still matches, by index in `entries`: one forward pass over both, comparing path bytes.
+    func digests(for entries: [ContextEntry]) -> [String?] {
+        var out = [String?](repeating: nil, count: entries.count)
+        guard !lines.isEmpty else { return out }
+        data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            var out: [Int: String] = [:]
-            out.reserveCapacity(count)
-            var cursor = Cursor(bytes: bytes, position: Self.header.count)
+            var k = 0
             for (i, e) in entries.enumerated() where e.kind == .file {
                 var path = e.path
                 path.withUTF8 { wanted in
-                    if let line = cursor.seek(to: wanted), line.entry == Entry(e) { out[i] = line.digest() }
+                    while k < lines.count {
+                        let order = Self.compare(UnsafeBufferPointer(rebasing: bytes[lines[k].path]), wanted)
+                        if order > 0 { return }
+                        k += 1
+                        if order == 0 {
+                            if lines[k - 1].entry == Entry(e) {
+                                out[i] = String(decoding: UnsafeBufferPointer(rebasing: bytes[lines[k - 1].digest]), as: UTF8.self)
+                            }
+                            return
+                        }
+                    }
                 }
             }
-            return out
         }
+        return out
     }
 
-    /// Walks the cache's lines forward, one parsed line at a time.
-    private struct Cursor {
-        struct Line {
-            let entry: Entry?
-            let digestRange: Range<Int>
-            let bytes: UnsafeBufferPointer<UInt8>
-            func digest() -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[digestRange]), as: UTF8.self) }
-        }
-
-        let bytes: UnsafeBufferPointer<UInt8>
-        var position: Int
-        /// The line at `position`: its path and its end.
-        private var current: (path: Range<Int>, fields: [Range<Int>], end: Int)?
-
-        init(bytes: UnsafeBufferPointer<UInt8>, position: Int) {
-            self.bytes = bytes
-            self.position = position
-        }
-
-        /// Moves past lines whose path sorts before `path`; the line for `path` if there is one.
-        mutating func seek(to path: UnsafeBufferPointer<UInt8>) -> Line? {
-            while let line = parse() {
-                let order = Self.compare(UnsafeBufferPointer(rebasing: bytes[line.path]), path)
-                if order > 0 { return nil }
-                advance()
-                if order == 0 { return Line(entry: entry(line.fields), digestRange: line.fields[6], bytes: bytes) }
-            }
-            return nil
-        }
-
-        private mutating func advance() {
-            if let end = current?.end { position = end + 1 }
-            current = nil
-        }
-
-        private mutating func parse() -> (path: Range<Int>, fields: [Range<Int>], end: Int)? {
-            if let current { return current }
+    private static func parse(_ data: Data) -> [Line] {
+        data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var out: [Line] = []
+            out.reserveCapacity(bytes.count / 100)
+            var fields: [Range<Int>] = []
+            fields.reserveCapacity(7)
+            var position = header.count
             while position < bytes.count {
                 let end = bytes[position...].firstIndex(of: 0x0A) ?? bytes.count
-                var fields: [Range<Int>] = []
-                fields.reserveCapacity(7)
+                defer { position = end + 1 }
+                fields.removeAll(keepingCapacity: true)
                 var start = position
                 for j in position..<end where bytes[j] == 0x09 && fields.count < 7 {
                     fields.append(start..<j)
                     start = j + 1
                 }
-                if fields.count == 7 {
-                    current = (start..<end, fields, end)
-                    return current
-                }
-                position = end + 1  // a damaged line: skipped
+                // A damaged line is skipped: its file is hashed again.
+                guard fields.count == 7, let entry = entry(fields, in: bytes) else { continue }
+                out.append(Line(path: start..<end, digest: fields[6], entry: entry))
             }
-            return nil
+            return out
         }
+    }
 
-        private func entry(_ fields: [Range<Int>]) -> Entry? {
-            func number<T: FixedWidthInteger>(_ r: Range<Int>, _: T.Type) -> T? {
-                guard !r.isEmpty else { return nil }
-                var v: T = 0
-                for b in bytes[r] {
-                    guard b >= 48 && b <= 57 else { return nil }
-                    let (m, o1) = v.multipliedReportingOverflow(by: 10)
-                    let (a, o2) = m.addingReportingOverflow(T(b - 48))
-                    if o1 || o2 { return nil }
-                    v = a
-                }
-                return v
+    private static func entry(_ fields: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> Entry? {
+        func number<T: FixedWidthInteger>(_ r: Range<Int>, _: T.Type) -> T? {
+            guard !r.isEmpty else { return nil }
+            var v: T = 0
+            for b in bytes[r] {
+                guard b >= 48 && b <= 57 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(T(b - 48))
+                if o1 || o2 { return nil }
+                v = a
             }
-            guard let size = number(fields[0], Int64.self), let mtime = number(fields[1], Int64.self),
-                  let inode = number(fields[2], UInt64.self), let mode = number(fields[3], UInt32.self),
-                  let uid = number(fields[4], UInt32.self), let gid = number(fields[5], UInt32.self) else { return nil }
-            return Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid, gid: gid)
+            return v
         }
+        guard let size = number(fields[0], Int64.self), let mtime = number(fields[1], Int64.self),
+              let inode = number(fields[2], UInt64.self), let mode = number(fields[3], UInt32.self),
+              let uid = number(fields[4], UInt32.self), let gid = number(fields[5], UInt32.self) else { return nil }
+        return Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid, gid: gid)
+    }
 
-        static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-            let n = min(a.count, b.count)
-            if n > 0, let x = a.baseAddress, let y = b.baseAddress {
-                let c = memcmp(x, y, n)
-                if c != 0 { return Int(c) }
-            }
-            return a.count - b.count
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let c = memcmp(x, y, n)
+            if c != 0 { return Int(c) }
         }
+        return a.count - b.count
     }
 
     /// Whether `context` needs writing: false when every file came from the cache and the cache
