@@ -164,12 +164,14 @@ final class EventInbox: @unchecked Sendable {
         wake?.wake()
     }
 
+    /// Every event pushed so far, and whether the stream has ended (then these are its last:
+    /// both are read under one lock, so nothing can come after them).
     func drain() -> ([BuildEvent], Bool) {
         lock.lock()
         defer { lock.unlock() }
         let out = events
         events.removeAll(keepingCapacity: true)
-        return (out, closed && out.isEmpty)
+        return (out, closed)
     }
 }
 
