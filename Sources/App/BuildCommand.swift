@@ -71,6 +71,8 @@ struct BuildCommand: AsyncParsableCommand {
         let build = Build(request: request, root: root)
         let bus = EventBus()
         let useDashboard = Terminal.wantsDashboard(progress.rawValue)
+        // Subscribed before the build starts, so the progress never begins behind it.
+        let events = await bus.subscribe()
         let task = Task { await build.run(bus: bus) }
         let signals = SignalTrap { task.cancel() }
         if useDashboard {
@@ -78,10 +80,10 @@ struct BuildCommand: AsyncParsableCommand {
             options.exitOnFinish = exitOnFinish
             options.logRecord = try? BuildHistory(root).recordURL(forNewID: build.buildID)
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
-            let final = await DashboardRunner.run(events: await bus.subscribe(), options: options) { task.cancel() }
+            let final = await DashboardRunner.run(events: events, options: options) { task.cancel() }
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
         } else {
-            await ProgressOutput(mode: progress).print(await bus.subscribe())
+            await ProgressOutput(mode: progress).print(events)
         }
         let outcome = await task.value
         signals.release()

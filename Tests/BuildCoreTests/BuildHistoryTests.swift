@@ -87,6 +87,16 @@ import Testing
         try await recording.value
         #expect(try BuildHistory(root: root).events(id: "live") == events)
         await #expect(throws: HistoryError.self) { try await writer.append(events[0]) }
+        // The writer leaves the summary and step rows cached: listing never reads its logs.
+        let history = BuildHistory(root: root)
+        let cached = history.directory.appendingPathComponent(".summaries/live.json")
+        #expect(FileManager.default.fileExists(atPath: cached.path))
+        try FileManager.default.removeItem(at: cached)
+        let fresh = try history.summary(id: "live")
+        let rows = try history.stepRows(id: "live")
+        try await Self.write(events, id: "again", root: root)
+        #expect(try history.summary(id: "again").status == fresh.status)
+        #expect(try history.stepRows(id: "again") == rows)
     }
 
     @Test func listIsNewestFirstAndReportsInterruptedBuilds() async throws {
@@ -132,6 +142,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("open1.json").path),
                 "an unfinished build's summary is not cached")
         #expect(try history.list() == first)
+        let rows = try history.stepRows(id: "done1")
+        #expect(rows.count == 2)
+        let cached = try String(contentsOf: cache.appendingPathComponent("done1.json"), encoding: .utf8)
+        #expect(cached.contains("\"steps\"") && cached.contains("RUN make"))
+        #expect(try history.stepRows(id: "done1") == rows)
         // A record that changes (here: copied over by another build's) is summarised afresh.
         let record = history.directory.appendingPathComponent("done1.jsonl")
         try FileManager.default.removeItem(at: record)

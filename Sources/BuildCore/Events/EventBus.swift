@@ -142,14 +142,28 @@ public actor EventBus {
         return 64
     }
 
-    /// The first `count` events of the record, in order. A record that cannot give them all back
-    /// (removed, damaged) is said so with a warning in their place.
+    /// The first `count` events of the record, in order, decoded a line at a time from the
+    /// mapped file (never the whole record in memory at once). A record that cannot give them all
+    /// back (removed, damaged) is said so with a warning in their place.
     private nonisolated static func yieldRecorded(_ count: Int, from url: URL, into continuation: AsyncStream<BuildEvent>.Continuation) {
-        let events = (try? BuildRecordReader(url: url).read().events) ?? []
-        for event in events.prefix(count) { continuation.yield(event) }
-        if events.count < count {
+        var yielded = 0
+        if let data = try? Data(contentsOf: url, options: .alwaysMapped) {
+            data.withUnsafeBytes { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                var start = 0
+                while yielded < count, start < bytes.count,
+                      let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    if let event = BuildRecord.decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline])) {
+                        continuation.yield(event)
+                        yielded += 1
+                    }
+                    start = newline + 1
+                }
+            }
+        }
+        if yielded < count {
             continuation.yield(BuildEvent(.warning(BuildWarning(
-                message: "\(count - events.count) early events of this build could not be read back from its record"))))
+                message: "\(count - yielded) early events of this build could not be read back from its record"))))
         }
     }
 

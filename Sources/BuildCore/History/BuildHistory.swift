@@ -101,8 +101,17 @@ public struct BuildHistory: Sendable {
     }
 
     /// The steps of a record, for `history inspect`.
+    /// A finished record's rows are kept in the summary cache.
     public func stepRows(id reference: String) throws -> [StepRow] {
-        StepRow.rows(from: try BuildRecordReader(url: recordURL(try resolve(reference))).eventsWithoutOutput())
+        let id = try resolve(reference)
+        let url = recordURL(id)
+        let cache = SummaryCache(directory: directory, id: id, record: url)
+        if let cached = cache.readSteps() { return cached }
+        let events = try BuildRecordReader(url: url).eventsWithoutOutput()
+        let rows = StepRow.rows(from: events)
+        let summary = BuildSummary(id: id, events: events, fallbackStart: modificationDate(url))
+        if summary.status != .interrupted { cache.write(summary, steps: rows) }
+        return rows
     }
 
     /// `history inspect ID --format json`: the build's status and its steps.

@@ -184,12 +184,22 @@ public actor BuildRecordWriter {
 
     /// Appends every event of `events` until it ends, then closes: the whole job of recording a
     /// build, typically fed by `bus.subscribe()`. Tells `bus` how far the record goes (every
-    /// 256 events or MiB of logs), so it can let recorded events go from memory.
-    public func record(_ events: AsyncStream<BuildEvent>, acknowledging bus: EventBus? = nil) async throws {
+    /// 256 events or MiB of logs), so it can let recorded events go from memory, and lets the
+    /// steps' output through `gate` as their logs are written.
+    public func record(_ events: AsyncStream<BuildEvent>, acknowledging bus: EventBus? = nil,
+                       releasing gate: OutputGate? = nil) async throws {
         await bus?.recordAt(url)
         var count = 0, unacknowledged = 0, bytes = 0
+        // What the summary cache needs (everything but output), so no later reader has to go
+        // through this record's logs to list it.
+        var outline: [BuildEvent] = []
         for await event in events {
             try append(event)
+            switch event.kind {
+            case .log, .progress: break
+            default: outline.append(event)
+            }
+            if let gate, case .log(let chunk) = event.kind { gate.leave(chunk.data.count) }
             count += 1
             unacknowledged += 1
             bytes += buffer.count
@@ -201,6 +211,12 @@ public actor BuildRecordWriter {
         }
         try close()
         await bus?.recorded(count: count)
+        let id = url.deletingPathExtension().lastPathComponent
+        let summary = BuildSummary(id: id, events: outline, fallbackStart: Date())
+        if summary.status != .interrupted {
+            SummaryCache(directory: url.deletingLastPathComponent(), id: id, record: url)
+                .write(summary, steps: StepRow.rows(from: outline))
+        }
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
@@ -237,9 +253,11 @@ public struct BuildRecordReader: Sendable {
         BuildRecord.decode(try contents(), skipping: ["log", "progress"]).events
     }
 
+    /// Mapped, not read: a record of a flooding build may be gigabytes, and its pages are the
+    /// file's (records only ever grow, so the mapping never loses its end).
     private func contents() throws -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
             throw HistoryError.io(path: url.path, message: "cannot read record: \(error.localizedDescription)")
         }

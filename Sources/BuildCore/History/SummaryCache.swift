@@ -1,15 +1,17 @@
 import Foundation
 
-/// The summaries of finished records, kept beside them in `history/.summaries/<id>.json` with the
-/// size and modification time of the record they were computed from. Listing the history (every
-/// build start does, for the dashboard's estimates) then reads one small file per build instead of
-/// every record. Only a cache: a missing, stale or unreadable entry is recomputed from the record,
-/// which stays the only truth.
+/// The summaries (and step rows) of finished records, kept beside them in
+/// `history/.summaries/<id>.json` with the size and modification time of the record they were
+/// computed from. Listing the history and reading recent builds' step times (every build start
+/// does both, for the dashboard's estimates) then reads one small file per build instead of
+/// records that may hold gigabytes of logs. Only a cache: a missing, stale or unreadable entry is
+/// recomputed from the record, which stays the only truth.
 struct SummaryCache {
     private struct Entry: Codable {
         var size: Int64
         var mtime: Int64
         var summary: BuildSummary
+        var steps: [StepRow]?
     }
 
     let file: URL
@@ -28,17 +30,24 @@ struct SummaryCache {
     }
 
     /// The cached summary when it was computed from the record as it is now.
-    func read() -> BuildSummary? {
+    func read() -> BuildSummary? { entry()?.summary }
+
+    /// The cached step rows when they were computed from the record as it is now.
+    func readSteps() -> [StepRow]? { entry()?.steps }
+
+    private func entry() -> Entry? {
         guard let stamp = recordStamp, let data = FileManager.default.contents(atPath: file.path),
               let entry = try? BuildRecord.makeDecoder().decode(Entry.self, from: data),
               entry.size == stamp.size, entry.mtime == stamp.mtime else { return nil }
-        return entry.summary
+        return entry
     }
 
-    /// Keeps `summary` for the record as it is now. Failures are ignored: the cache is optional.
-    func write(_ summary: BuildSummary) {
+    /// Keeps `summary` (and `steps`, else those already cached) for the record as it is now.
+    /// Failures are ignored: the cache is optional.
+    func write(_ summary: BuildSummary, steps: [StepRow]? = nil) {
         guard let stamp = recordStamp,
-              let data = try? BuildRecord.makeEncoder().encode(Entry(size: stamp.size, mtime: stamp.mtime, summary: summary)) else { return }
+              let data = try? BuildRecord.makeEncoder().encode(Entry(size: stamp.size, mtime: stamp.mtime, summary: summary,
+                                                                     steps: steps ?? entry()?.steps)) else { return }
         let directory = file.deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])

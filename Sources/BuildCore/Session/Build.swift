@@ -38,9 +38,12 @@ public struct Build: Sendable {
         let forward = Task {
             for await e in stream { await bus.publish(e) }
         }
+        let gate = OutputGate()
         let recorder = Task {
+            // Whatever happens to the record, no step may wait for it afterwards.
+            defer { gate.open() }
             guard let writer = try? BuildHistory(root).writer(buildID: buildID) else { return }
-            try? await writer.record(await bus.subscribe(), acknowledging: bus)
+            try? await writer.record(await bus.subscribe(), acknowledging: bus, releasing: gate)
         }
         // Every build can be watched from elsewhere, whatever its own progress output.
         let attach: AttachServer?
@@ -50,7 +53,7 @@ public struct Build: Sendable {
             attach = nil
             events.yield(BuildEvent(.warning(BuildWarning(message: "attach is unavailable for this build: \(error)"))))
         }
-        var outcome = await execute(events: events, started: started)
+        var outcome = await execute(events: events, started: started, gate: gate)
         outcome.duration = Date().timeIntervalSince(started)
         events.finish()
         await forward.value
@@ -68,7 +71,7 @@ public struct Build: Sendable {
         return BuildOutcome(buildID: buildID, status: status, imageDigest: image, outputs: outputs, errorText: error, duration: duration)
     }
 
-    func execute(events: AsyncStream<BuildEvent>.Continuation, started: Date) async -> BuildOutcome {
+    func execute(events: AsyncStream<BuildEvent>.Continuation, started: Date, gate: OutputGate? = nil) async -> BuildOutcome {
         let text = (try? String(contentsOfFile: request.dockerfilePath, encoding: .utf8))
         events.yield(BuildEvent(.buildStarted(BuildStart(
             buildID: buildID, contextPath: request.contextPath, dockerfilePath: request.dockerfilePath,
@@ -80,7 +83,7 @@ public struct Build: Sendable {
         BuildSessionLock.cleanUpStale(root: root, runtime: request.runtime)
         let prepared: PreparedBuild
         do {
-            prepared = try await prepare(text: text, events: events)
+            prepared = try await prepare(text: text, events: events, gate: gate)
         } catch let error as FrontendError {
             return finish(events, .failed, started: started, error: error.rendered(source: text))
         } catch {

@@ -15,7 +15,7 @@ struct PreparedBuild: Sendable {
 extension Build {
     /// Parses, resolves (with the base images' ENV), lowers, announces the plan, loads the context
     /// and sets up the solver with the real runtime.
-    func prepare(text: String, events: AsyncStream<BuildEvent>.Continuation) async throws -> PreparedBuild {
+    func prepare(text: String, events: AsyncStream<BuildEvent>.Continuation, gate: OutputGate? = nil) async throws -> PreparedBuild {
         let dockerfile = try Dockerfile.parse(text, fileName: request.dockerfilePath)
         let images = try LocalImages(root: root)
         var options = FrontendOptions(buildArgs: request.buildArgs, target: request.target)
@@ -64,10 +64,12 @@ extension Build {
         let explainer = MissExplainer(root: root, dockerfilePath: request.dockerfilePath, target: request.target, argNames: argNames)
         let executor = RuncExecutor(runtime: request.runtime, stateDirectory: session.runtimeStateDirectory,
                                     bundleDirectory: session.directory)
+        var solveOptions = SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
+                                        secrets: request.secrets, sshAgents: request.sshAgents)
+        solveOptions.outputGate = gate
         let solver = Solver(graph: graph, plan: plan, contexts: contexts, executor: executor, images: images,
                             cache: CacheStore(root: root), snapshotter: snapshotter,
-                            options: SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
-                                                  secrets: request.secrets, sshAgents: request.sshAgents),
+                            options: solveOptions,
                             explainer: explainer, events: events)
         return PreparedBuild(plan: plan, graph: graph, contexts: contexts, solver: solver, explainer: explainer, images: images,
                              session: session, snapshotter: snapshotter)

@@ -11,6 +11,8 @@ public struct SolveOptions: Sendable {
     public var secrets: [String: Data]
     /// SSH agent sockets by id (`default`).
     public var sshAgents: [String: String]
+    /// Slows a step's output while the build record lags far behind (nil: no limit).
+    public var outputGate: OutputGate?
 
     public init(noCache: Bool = false, noCacheStages: Set<String> = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 secrets: [String: Data] = [:], sshAgents: [String: String] = [:]) {

@@ -53,14 +53,20 @@ extension Solver {
                 let digest = v.digest
                 let tail = LogTailBox()
                 let events = self.events
+                let gate = options.outputGate
                 let output = MaskedOutput(masker: SecretMasker(secrets: Array(options.secrets.values))) { stream, data in
+                    gate?.enter(data.count)
                     events.yield(BuildEvent(.log(LogChunk(digest: digest, stream: stream, data: data))))
                     tail.append(data)
                 }
                 do {
                     // Before the tail is read: a failing step's last bytes belong in its report.
                     defer { output.finish() }
-                    try await executor.run(request, output: output.write)
+                    // The executor's output threads may wait at the gate; the flush above may not.
+                    try await executor.run(request) { stream, data in
+                        gate?.waitForRoom()
+                        output.write(stream, data)
+                    }
                 } catch {
                     logTails[digest] = tail.snapshot
                     throw error
