@@ -104,7 +104,7 @@ import Testing
         let screen = home.wait(for: String(id.prefix(12)))
         #expect(screen.contains("HISTORY") && screen.contains(String(id.prefix(12))), "\(screen)")
         home.keys("Enter")
-        #expect(home.wait(for: "replay").contains("replay " + id), "\(home.screen)")
+        #expect(home.wait(for: "replay " + id).contains("replay " + id), "\(home.screen)")
         home.keys("q")
         #expect(home.wait(for: "HISTORY").contains("HISTORY"))
         home.keys("q")
