@@ -273,8 +273,9 @@ struct StderrBuffer {
 enum BuildHistoryDigest {
     static func load(root: StateRoot, dockerfile: String) -> ([String: Double], [(hitRate: Double, duration: Double)]) {
         let history = BuildHistory(root)
-        guard let builds = try? history.list().filter({ $0.dockerfile == dockerfile && $0.status == .succeeded }) else { return ([:], []) }
-        let recent = Array(builds.prefix(30))
+        guard let recent = try? history.recent(30, where: { $0.dockerfile == dockerfile && $0.status == .succeeded }) else {
+            return ([:], [])
+        }
         let trend = recent.reversed().map { b in
             (hitRate: b.steps > 0 ? Double(b.cachedSteps) / Double(b.steps) : 0, duration: b.duration)
         }

@@ -156,6 +156,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cache.appendingPathComponent("done1.json").path))
     }
 
+    @Test func recentTakesTheNewestMatchingBuilds() async throws {
+        let root = try Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (i, target) in ["a", "b", "a", "a"].enumerated() {
+            try await Self.write(Self.build("r\(i)", start: Double(100 * (i + 1)), target: target), id: "r\(i)", root: root)
+        }
+        let history = BuildHistory(root: root)
+        #expect(try history.recent(2) { $0.target == "a" }.map(\.id) == ["r3", "r2"])
+        #expect(try history.recent(5) { $0.target == "b" }.map(\.id) == ["r1"])
+        #expect(try history.recent(5, scanning: 1) { $0.target == "b" }.isEmpty, "only the newest record is looked at")
+    }
+
     @Test func missingHistoryIsEmpty() throws {
         let root = try Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(at: root) }

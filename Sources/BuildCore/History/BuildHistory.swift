@@ -35,6 +35,20 @@ public struct BuildHistory: Sendable {
         }
     }
 
+    /// Up to `count` summaries that `include` accepts, newest first, looking only at the `scan`
+    /// most recently written records: what a build start needs (its estimates), at a cost that
+    /// does not grow with the history.
+    public func recent(_ count: Int, scanning scan: Int = 200, where include: (BuildSummary) -> Bool) throws -> [BuildSummary] {
+        let newest = try ids().map { ($0, modificationDate(recordURL($0))) }.sorted { $0.1 > $1.1 }.prefix(scan)
+        var out: [BuildSummary] = []
+        for (id, _) in newest {
+            guard let summary = try? summary(ofRecord: id), include(summary) else { continue }
+            out.append(summary)
+            if out.count == count { break }
+        }
+        return out.sorted { a, b in a.started != b.started ? a.started > b.started : a.id > b.id }
+    }
+
     /// The ids of all records, unordered.
     public func ids() throws -> [String] {
         let names: [String]
