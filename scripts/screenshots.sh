@@ -78,3 +78,15 @@ chmod +x "$work/.home.sh"
 start "$work/.home.sh"
 sleep 1.5
 shot home
+
+# 8. A step that printed 12,000 lines, scrolled to its top: the lines the dashboard no longer
+#    keeps are read back from the build record.
+mkdir -p "$work/flood"
+printf 'FROM busybox:demo\nRUN seq 1 12000 | sed "s/^/line /" && exit 1\n' > "$work/flood/Dockerfile"
+#    tmux's own terminal type here, so the Home key tmux sends is the one the terminfo names.
+tmux kill-session -t shots 2>/dev/null || true
+tmux new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=tmux-256color $bin build --root $root $work/flood; sleep 600"
+sleep 3
+keys Tab; sleep 0.3
+keys Home; sleep 1
+shot dashboard-log-readback
