@@ -94,6 +94,18 @@ import Testing
         #expect(archive.lines(of: E.digest("nothing"), in: 0..<10).lines.isEmpty)
     }
 
+    @Test func aRecordThatCannotBeReadTurnsReadingBackOff() {
+        let back = RecordLogArchive(url: URL(fileURLWithPath: "/nonexistent/record.jsonl")).lines(of: E.digest("v"), in: 0..<10)
+        #expect(back.unavailable)
+        var state = DashboardState.after(Self.messages(), limits: LogLimits(perStep: 500, total: 100_000))
+        state.canReadBack = true
+        state.select(E.digest("v"), pin: true)
+        state.press(.tab, .home)
+        state.apply(.olderLines(back))
+        #expect(!state.canReadBack)
+        #expect(state.render(width: 80, height: 24).text.contains("earlier lines dropped"))
+    }
+
     @Test func scrollingAboveTheKeptLinesAsksForThemAndShowsThem() {
         var state = DashboardState.after(Self.messages(), limits: LogLimits(perStep: 500, total: 100_000))
         state.canReadBack = true

@@ -72,7 +72,7 @@ public actor EventBus {
         for continuation in subscribers.values {
             continuation.yield(event)
         }
-        for id in catchingUp.keys { catchingUp[id]?.queue.append(event) }
+        for i in catchingUp.indices { catchingUp.values[i].queue.append(event) }
         if heldBytes > memoryBudget { trim() }
     }
 
@@ -146,6 +146,8 @@ public actor EventBus {
     /// mapped file (never the whole record in memory at once). A record that cannot give them all
     /// back (removed, damaged) is said so with a warning in their place.
     private nonisolated static func yieldRecorded(_ count: Int, from url: URL, into continuation: AsyncStream<BuildEvent>.Continuation) {
+        // Line k of the record is event k: a line that does not decode is said so in its place,
+        // so what follows keeps its place.
         var yielded = 0
         if let data = try? Data(contentsOf: url, options: .alwaysMapped) {
             data.withUnsafeBytes { raw in
@@ -153,11 +155,12 @@ public actor EventBus {
                 var start = 0
                 while yielded < count, start < bytes.count,
                       let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    if let event = BuildRecord.decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline])) {
-                        continuation.yield(event)
-                        yielded += 1
-                    }
+                    let event = BuildRecord.decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline]))
+                        ?? BuildEvent(.warning(BuildWarning(message: "an event of this build could not be read back from its record")))
+                    yielded += 1
                     start = newline + 1
+                    // The subscriber left: nobody to read back for.
+                    if case .terminated = continuation.yield(event) { return }
                 }
             }
         }

@@ -10,6 +10,8 @@ import Foundation
 /// created, failed, finished), so nothing would ever let a waiting step go on.
 public final class OutputGate: @unchecked Sendable {
     public let limit: Int
+    /// What an event costs beyond its bytes (a 1-byte chunk is not free): both sides add it.
+    public static let eventOverhead = 64
     private let condition = NSCondition()
     private var inFlight = 0
     private var isOpen = false
@@ -25,17 +27,17 @@ public final class OutputGate: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// `bytes` of log were published.
+    /// A log event of `bytes` was published.
     public func enter(_ bytes: Int) {
         condition.lock()
-        inFlight += bytes
+        inFlight += bytes + Self.eventOverhead
         condition.unlock()
     }
 
-    /// `bytes` reached the record.
+    /// A log event of `bytes` reached the record.
     public func leave(_ bytes: Int) {
         condition.lock()
-        inFlight = max(0, inFlight - bytes)
+        inFlight = max(0, inFlight - bytes - Self.eventOverhead)
         condition.broadcast()
         condition.unlock()
     }

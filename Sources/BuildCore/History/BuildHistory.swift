@@ -93,13 +93,19 @@ public struct BuildHistory: Sendable {
         let url = recordURL(id)
         let cache = SummaryCache(directory: directory, id: id, record: url)
         if let cached = cache.read() { return cached }
+        let stamp = cache.stamp
         let reader = BuildRecordReader(url: url)
-        let summary = BuildSummary(id: id, events: try reader.eventsWithoutOutput(), fallbackStart: modificationDate(url))
+        var summary = BuildSummary(id: id, events: try reader.eventsWithoutOutput(), fallbackStart: modificationDate(url))
         guard summary.status == .interrupted else {
-            cache.write(summary)
+            if let stamp { cache.write(summary, stamp: stamp) }
             return summary
         }
-        return BuildSummary(id: id, events: try reader.events(), fallbackStart: modificationDate(url))
+        // Killed or still running: its duration runs to its last whole line, whatever its kind
+        // (read by its header alone: such a record may hold gigabytes of logs).
+        if let last = try reader.lastLineTime() {
+            summary.duration = max(summary.duration, last.timeIntervalSince(summary.started))
+        }
+        return summary
     }
 
     /// Deletes a record. Removing a running build's record is allowed (its writer keeps writing to
@@ -121,10 +127,11 @@ public struct BuildHistory: Sendable {
         let url = recordURL(id)
         let cache = SummaryCache(directory: directory, id: id, record: url)
         if let cached = cache.readSteps() { return cached }
+        let stamp = cache.stamp
         let events = try BuildRecordReader(url: url).eventsWithoutOutput()
         let rows = StepRow.rows(from: events)
         let summary = BuildSummary(id: id, events: events, fallbackStart: modificationDate(url))
-        if summary.status != .interrupted { cache.write(summary, steps: rows) }
+        if summary.status != .interrupted, let stamp { cache.write(summary, steps: rows, stamp: stamp) }
         return rows
     }
 

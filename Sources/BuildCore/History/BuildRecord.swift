@@ -213,9 +213,9 @@ public actor BuildRecordWriter {
         await bus?.recorded(count: count)
         let id = url.deletingPathExtension().lastPathComponent
         let summary = BuildSummary(id: id, events: outline, fallbackStart: Date())
-        if summary.status != .interrupted {
-            SummaryCache(directory: url.deletingLastPathComponent(), id: id, record: url)
-                .write(summary, steps: StepRow.rows(from: outline))
+        let cache = SummaryCache(directory: url.deletingLastPathComponent(), id: id, record: url)
+        if summary.status != .interrupted, let stamp = cache.stamp {
+            cache.write(summary, steps: StepRow.rows(from: outline), stamp: stamp)
         }
     }
 
@@ -251,6 +251,20 @@ public struct BuildRecordReader: Sendable {
     /// fraction of the cost for a chatty build.
     public func eventsWithoutOutput() throws -> [BuildEvent] {
         BuildRecord.decode(try contents(), skipping: ["log", "progress"]).events
+    }
+
+    /// The time of the last whole line, read from its header.
+    public func lastLineTime() throws -> Date? {
+        try contents().withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard var end = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return nil }
+            while true {
+                let start = bytes[..<end].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+                if let header = BuildRecord.lineHeader(UnsafeBufferPointer(rebasing: bytes[start..<end])) { return header.time }
+                guard start > 0 else { return nil }
+                end = start - 1
+            }
+        }
     }
 
     /// Mapped, not read: a record of a flooding build may be gigabytes, and its pages are the

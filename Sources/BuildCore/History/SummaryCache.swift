@@ -7,9 +7,17 @@ import Foundation
 /// records that may hold gigabytes of logs. Only a cache: a missing, stale or unreadable entry is
 /// recomputed from the record, which stays the only truth.
 struct SummaryCache {
-    private struct Entry: Codable {
+    /// What identifies a record's contents: a record only grows, and a file copied over it (even
+    /// with its times kept) changes its inode or ctime.
+    struct Stamp: Codable, Equatable {
         var size: Int64
         var mtime: Int64
+        var ctime: Int64
+        var inode: UInt64
+    }
+
+    private struct Entry: Codable {
+        var stamp: Stamp
         var summary: BuildSummary
         var steps: [StepRow]?
     }
@@ -22,11 +30,13 @@ struct SummaryCache {
         self.record = record
     }
 
-    /// The record's size and modification time in nanoseconds; nil when it cannot be read.
-    private var recordStamp: (size: Int64, mtime: Int64)? {
+    /// The record as it is now; nil when it cannot be read. Taken before reading the record, so a
+    /// record that grows meanwhile is summarised again next time.
+    var stamp: Stamp? {
         var st = stat()
         guard stat(record.path, &st) == 0 else { return nil }
-        return (Int64(st.st_size), Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+        return Stamp(size: Int64(st.st_size), mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                     ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec), inode: UInt64(st.st_ino))
     }
 
     /// The cached summary when it was computed from the record as it is now.
@@ -36,17 +46,15 @@ struct SummaryCache {
     func readSteps() -> [StepRow]? { entry()?.steps }
 
     private func entry() -> Entry? {
-        guard let stamp = recordStamp, let data = FileManager.default.contents(atPath: file.path),
-              let entry = try? BuildRecord.makeDecoder().decode(Entry.self, from: data),
-              entry.size == stamp.size, entry.mtime == stamp.mtime else { return nil }
+        guard let stamp, let data = FileManager.default.contents(atPath: file.path),
+              let entry = try? BuildRecord.makeDecoder().decode(Entry.self, from: data), entry.stamp == stamp else { return nil }
         return entry
     }
 
-    /// Keeps `summary` (and `steps`, else those already cached) for the record as it is now.
-    /// Failures are ignored: the cache is optional.
-    func write(_ summary: BuildSummary, steps: [StepRow]? = nil) {
-        guard let stamp = recordStamp,
-              let data = try? BuildRecord.makeEncoder().encode(Entry(size: stamp.size, mtime: stamp.mtime, summary: summary,
+    /// Keeps `summary` (and `steps`, else those already cached) for the record as `stamp` saw it
+    /// before it was read. Failures are ignored: the cache is optional.
+    func write(_ summary: BuildSummary, steps: [StepRow]? = nil, stamp: Stamp) {
+        guard let data = try? BuildRecord.makeEncoder().encode(Entry(stamp: stamp, summary: summary,
                                                                      steps: steps ?? entry()?.steps)) else { return }
         let directory = file.deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

@@ -105,11 +105,18 @@ public struct StatCache: Sendable {
                     start = j + 1
                 }
                 // A damaged line is skipped: its file is hashed again.
-                guard fields.count == 7, let entry = entry(fields, in: bytes) else { continue }
+                guard fields.count == 7, isDigest(fields[6], in: bytes), let entry = entry(fields, in: bytes) else { continue }
                 out.append(Line(path: start..<end, digest: fields[6], entry: entry))
             }
             return out
         }
+    }
+
+    /// `sha256:` and 64 lowercase hex digits.
+    private static func isDigest(_ r: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix = Array("sha256:".utf8)
+        guard r.count == prefix.count + 64, bytes[r.prefix(prefix.count)].elementsEqual(prefix) else { return false }
+        return bytes[r.dropFirst(prefix.count)].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     private static func entry(_ fields: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> Entry? {

@@ -22,6 +22,9 @@ extension DashboardState {
                 if remaining[chunk.digest, default: 0] > limits.perStep { flooding = true }
             }
         }
+        // Near the cap on all steps' lines, one by one: which step gives lines up to the cap
+        // depends on the counts along the way.
+        if flooding, totalLogLines + remaining.values.reduce(0, +) > limits.total { flooding = false }
         guard flooding else {
             for event in batch { handle(event) }
             return

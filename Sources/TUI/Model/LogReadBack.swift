@@ -12,6 +12,8 @@ public struct ReadBackLines: Sendable, Equatable {
     /// Number of `lines[0]`.
     var first: Int
     var lines: [StepLog.Line]
+    /// The record could not be read at all: the pane falls back to saying lines were dropped.
+    var unavailable = false
 
     var end: Int { first + lines.count }
 
@@ -97,6 +99,13 @@ extension DashboardState {
 
     /// Read-back lines arrived; kept if they are for the step still selected.
     mutating func receive(_ lines: ReadBackLines) {
+        if lines.unavailable {
+            canReadBack = false
+            log.older = nil
+            log.requested = nil
+            if let selected, let step = step(selected) { log.top = max(log.top, step.log.firstNumber) }
+            return
+        }
         guard lines.digest == selected else { return }
         log.older = lines
         if log.requested?.digest == lines.digest { log.requested = nil }

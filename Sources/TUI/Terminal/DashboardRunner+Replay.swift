@@ -45,25 +45,25 @@ extension DashboardRunner {
             var quit = false
             // Only a look at the keyboard while there is indexing to do; else wait a little.
             if let raw = screen.readKey(timeout: replay.isIndexing ? 0 : 20) {
+                var effects: [DashboardEffect] = []
                 if raw == .resize {
                     (width, height) = screen.size
-                    replay.apply(.resize(width: width, height: height))
-                    lastPaint = -Double.infinity
+                    effects = replay.apply(.resize(width: width, height: height))
                 } else if let key = KeyMapping.key(raw) {
-                    var effects = replay.apply(.key(key))
-                    while !effects.isEmpty {
-                        switch effects.removeFirst() {
-                        case .quit: quit = true
-                        case .bell: beep()
-                        case .readLog(let digest, let range):
-                            let events = replay.events
-                            let lines = LogReadBack.lines(of: digest, in: range) { events.forEach(in: 0..<events.count, $0) }
-                            effects += replay.apply(.olderLines(lines))
-                        case .cancelBuild, .confirmQuit, .replayTo: break
-                        }
-                    }
-                    lastPaint = -Double.infinity
+                    effects = replay.apply(.key(key))
                 }
+                while !effects.isEmpty {
+                    switch effects.removeFirst() {
+                    case .quit: quit = true
+                    case .bell: beep()
+                    case .readLog(let digest, let range):
+                        let events = replay.events
+                        let lines = LogReadBack.lines(of: digest, in: range) { events.forEach(in: 0..<events.count, $0) }
+                        effects += replay.apply(.olderLines(lines))
+                    case .cancelBuild, .confirmQuit, .replayTo: break
+                    }
+                }
+                lastPaint = -Double.infinity
             }
             if quit || screen.terminalGone { break }
             if !loaded {

@@ -80,7 +80,7 @@ public enum DashboardRunner {
             if let raw = screen.readKey(wake: inbox.wake) {
                 if raw == .resize {
                     (width, height) = screen.size
-                    _ = state.apply(.resize(width: width, height: height))
+                    effects += state.apply(.resize(width: width, height: height))
                     lastPaint = .distantPast
                 } else if let key = KeyMapping.key(raw) {
                     effects += state.apply(.key(key))

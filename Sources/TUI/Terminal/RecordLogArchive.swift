@@ -12,8 +12,13 @@ import Foundation
 final class RecordLogArchive: @unchecked Sendable {
     private struct StepIndex {
         var log = LogReadBack.emptyLog()
-        var checkpoints: [(offset: Int, log: StepLog)] = [(0, LogReadBack.emptyLog())]
+        /// The first at the step's first event: reading its start never reads the record's.
+        var checkpoints: [(offset: Int, log: StepLog)]
         var sinceCheckpoint = 0
+
+        init(at offset: Int) {
+            checkpoints = [(offset, LogReadBack.emptyLog())]
+        }
     }
 
     /// Lines between two checkpoints of a step.
@@ -42,14 +47,18 @@ final class RecordLogArchive: @unchecked Sendable {
     /// Lines `range` of step `digest`: fewer when the record does not hold them (yet).
     func lines(of digest: Digest, in range: Range<Int>) -> ReadBackLines {
         guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
-            return ReadBackLines(digest: digest, first: range.lowerBound, lines: [])
+            return ReadBackLines(digest: digest, first: range.lowerBound, lines: [], unavailable: true)
         }
         return data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             index(bytes)
-            let start = steps[digest]?.checkpoints.last { $0.log.endNumber <= range.lowerBound } ?? (0, LogReadBack.emptyLog())
+            // Not in the record yet (it lags the screen): nothing to read, ask again later.
+            guard let start = steps[digest]?.checkpoints.last(where: { $0.log.endNumber <= range.lowerBound }) else {
+                return ReadBackLines(digest: digest, first: range.lowerBound, lines: [])
+            }
+            let needle = Array(digest.value.utf8)
             return LogReadBack.lines(of: digest, in: range, startingWith: start.log) { body in
-                Self.forEachEvent(in: bytes, from: start.offset, to: indexed) { _, event in body(event) }
+                Self.forEachEvent(in: bytes, from: start.offset, to: indexed, mentioning: needle) { _, event in body(event) }
             }
         }
     }
@@ -60,7 +69,7 @@ final class RecordLogArchive: @unchecked Sendable {
             if case .buildFinished = event.kind {
                 for digest in steps.keys { account(event, for: digest, at: offset) }
             } else if let digest = Self.logDigest(event) {
-                if steps[digest] == nil { steps[digest] = StepIndex() }
+                if steps[digest] == nil { steps[digest] = StepIndex(at: offset) }
                 account(event, for: digest, at: offset)
             }
             return true
@@ -80,6 +89,20 @@ final class RecordLogArchive: @unchecked Sendable {
         steps[digest] = step
     }
 
+    /// Whether `needle` occurs in `line`: `memchr` for its first byte, then a compare.
+    private static func contains(_ line: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard let base = line.baseAddress, let first = needle.first, line.count >= needle.count else { return false }
+        return needle.withUnsafeBytes { n in
+            var p = UnsafeRawPointer(base)
+            let last = UnsafeRawPointer(base) + (line.count - needle.count)
+            while p <= last, let hit = memchr(p, Int32(first), last - p + 1) {
+                if let nb = n.baseAddress, memcmp(hit, nb, needle.count) == 0 { return true }
+                p = UnsafeRawPointer(hit) + 1
+            }
+            return false
+        }
+    }
+
     private static func logDigest(_ event: BuildEvent) -> Digest? {
         switch event.kind {
         case .log(let chunk): return chunk.digest
@@ -91,8 +114,10 @@ final class RecordLogArchive: @unchecked Sendable {
 
     /// Calls `body` with each log-related event of the whole lines in `bytes[from..<to]` and the
     /// offset of its line, until it returns false; returns the offset after the last whole line.
+    /// With `mentioning`, only the build's end and lines holding those bytes (a step's digest)
+    /// are decoded: other steps' output is skipped unread.
     @discardableResult
-    private static func forEachEvent(in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int,
+    private static func forEachEvent(in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int, mentioning needle: [UInt8]? = nil,
                                      _ body: (Int, BuildEvent) -> Bool) -> Int {
         var start = from
         while start < to {
@@ -101,7 +126,10 @@ final class RecordLogArchive: @unchecked Sendable {
             let lineStart = start
             start = newline + 1
             // Lines of other kinds are skipped by their header, undecoded.
-            if let header = BuildRecord.lineHeader(line), !logKinds.contains(header.type) { continue }
+            if let header = BuildRecord.lineHeader(line) {
+                if !logKinds.contains(header.type) { continue }
+                if let needle, header.type != "buildFinished", !contains(line, needle) { continue }
+            }
             guard let event = BuildRecord.decodeLine(line) else { continue }
             if !body(lineStart, event) { break }
         }
