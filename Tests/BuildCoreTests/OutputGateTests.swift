@@ -48,3 +48,17 @@ import Testing
         #expect(Waiter { gate.waitForRoom() }.waitUntilDone())
     }
 }
+
+/// A viewer's queue is bounded: falling too far behind drops the viewer with a notice.
+@Suite struct LineQueueTests {
+    @Test func aViewerTooFarBehindIsToldAndDropped() {
+        let queue = LineQueue(limit: 100)
+        #expect(queue.push(Data(repeating: 0x41, count: 60)))
+        #expect(!queue.push(Data(repeating: 0x42, count: 60)), "over the limit")
+        #expect(!queue.push(Data("more\n".utf8)), "nothing more is taken")
+        let sent = queue.popAll().map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(sent.contains("fell more than") && !sent.contains("AAAA"))
+        #expect(BuildRecord.decode(Data(sent.utf8)).events.count == 1)
+        #expect(queue.popAll() == nil)
+    }
+}

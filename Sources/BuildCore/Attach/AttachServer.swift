@@ -121,7 +121,7 @@ public final class AttachServer: @unchecked Sendable {
                 if queue.isClosed { break }
                 line.removeAll(keepingCapacity: true)
                 BuildRecord.encodeLine(event, into: &line)
-                queue.push(Data(line))
+                if !queue.push(Data(line)) { break }
             }
             queue.finish()
         }
@@ -171,11 +171,20 @@ final class StatusBoard: @unchecked Sendable {
 }
 
 /// Lines waiting to be written to one viewer: pushed from async code, drained by a blocking thread.
+///
+/// Bounded: a viewer that falls more than `limit` bytes behind (a slow link during a flood, or a
+/// late attach reading a long build back) is told so and dropped, so no viewer can grow the
+/// build's process without bound.
 final class LineQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending = Data()
     private var finished = false
     private var closed = false
+    let limit: Int
+
+    init(limit: Int = 256 << 20) {
+        self.limit = limit
+    }
 
     /// True once the writer gave up: nothing more is kept for it.
     var isClosed: Bool { condition.lock(); defer { condition.unlock() }; return closed }
@@ -187,15 +196,26 @@ final class LineQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    func push(_ line: Data) {
+    /// Queues `line`; false when the viewer is gone or fell too far behind (then only a notice
+    /// saying so is left to send, and the queue is finished).
+    @discardableResult
+    func push(_ line: Data) -> Bool {
         condition.lock()
-        if closed {
-            condition.unlock()
-            return
+        defer { condition.unlock() }
+        if closed || finished { return false }
+        if pending.count + line.count > limit {
+            var notice: [UInt8] = []
+            BuildRecord.encodeLine(BuildEvent(.warning(BuildWarning(message:
+                "this viewer fell more than \(limit >> 20) MiB behind the build and was dropped; attach again, or replay the build"))),
+                into: &notice)
+            pending = Data(notice)
+            finished = true
+            condition.signal()
+            return false
         }
         pending.append(line)
         condition.signal()
-        condition.unlock()
+        return true
     }
 
     func finish() {
