@@ -101,6 +101,25 @@ import Testing
         #expect(await Self.collect(late) == all)
     }
 
+    @Test func withoutARecordOldEventsStillLeaveMemoryAndLateSubscribersAreTold() async {
+        let bus = EventBus(memoryBudget: 16 << 10)
+        await bus.lostRecord()
+        let chunk = Data(String(repeating: "y", count: 1000).utf8)
+        for i in 0..<1_000 {
+            await bus.publish(BuildEvent(time: Date(timeIntervalSince1970: Double(i)), .log(LogChunk(digest: Self.digest, stream: 1, data: chunk))))
+        }
+        #expect(await bus.history.count < 32)
+        let late = await bus.subscribe()
+        await bus.finish()
+        let got = await Self.collect(late)
+        guard case .warning(let w)? = got.first?.kind else {
+            Issue.record("no warning first")
+            return
+        }
+        #expect(w.message.contains("were not kept"))
+        #expect(got.count == 1 + (await bus.history.count))
+    }
+
     @Test func droppedSubscriberIsForgotten() async {
         let bus = EventBus()
         let task = Task {

@@ -27,6 +27,9 @@ public actor EventBus {
     /// How many events the record on disk holds (acknowledged by its writer).
     private var recordedCount = 0
     private var record: URL?
+    /// The record could not be written: past the budget, old events are let go all the same
+    /// (late subscribers are told how many), rather than holding a whole build in memory.
+    private var recordLost = false
     /// Log and progress bytes in `held[start...]`.
     private var heldBytes = 0
     private let memoryBudget: Int
@@ -56,6 +59,13 @@ public actor EventBus {
     /// Names the build record the bus may read let-go events back from.
     public func recordAt(_ url: URL) {
         record = url
+    }
+
+    /// The record cannot be (or no longer is) written.
+    public func lostRecord() {
+        record = nil
+        recordLost = true
+        trim()
     }
 
     /// The record now holds the first `count` events.
@@ -89,6 +99,10 @@ public actor EventBus {
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             Task { await self.unsubscribe(id) }
+        }
+        if base > 0, record == nil {
+            continuation.yield(BuildEvent(.warning(BuildWarning(
+                message: "the first \(base) events of this build were not kept: its record could not be written"))))
         }
         if base > 0, let record {
             // Some events live only in the record now: read them back off the actor, then join.
@@ -124,8 +138,8 @@ public actor EventBus {
 
     /// Lets go of the oldest recorded events while the held log bytes exceed the budget.
     private func trim() {
-        guard heldBytes > memoryBudget, record != nil else { return }
-        while heldBytes > memoryBudget / 2, base < recordedCount, start < held.count {
+        guard heldBytes > memoryBudget, record != nil || recordLost else { return }
+        while heldBytes > memoryBudget / 2, recordLost || base < recordedCount, start < held.count {
             heldBytes -= Self.payloadBytes(held[start])
             start += 1
             base += 1

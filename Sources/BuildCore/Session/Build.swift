@@ -42,8 +42,12 @@ public struct Build: Sendable {
         let recorder = Task {
             // Whatever happens to the record, no step may wait for it afterwards.
             defer { gate.open() }
-            guard let writer = try? BuildHistory(root).writer(buildID: buildID) else { return }
-            try? await writer.record(await bus.subscribe(), acknowledging: bus, releasing: gate)
+            do {
+                let writer = try BuildHistory(root).writer(buildID: buildID)
+                try await writer.record(await bus.subscribe(), acknowledging: bus, releasing: gate)
+            } catch {
+                await bus.lostRecord()
+            }
         }
         // Every build can be watched from elsewhere, whatever its own progress output.
         let attach: AttachServer?
