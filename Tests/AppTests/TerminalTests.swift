@@ -70,6 +70,12 @@ import Testing
         // (tmux drops the blanks that end a row)
         let top = dashboard.wait(for: "\nrow-2\n")
         #expect(top.contains("\nrow-1\n") && top.contains("\nrow-2\n"), "\(top)")
+        // A search finds a line only the record holds, and shows it.
+        dashboard.keys("/")
+        dashboard.keys("row-6543")
+        dashboard.keys("Enter")
+        let found = dashboard.wait(for: "\nrow-6543\n")
+        #expect(found.contains("\nrow-6543\n") && found.contains("/row-6543 1/1"), "\(found)")
         dashboard.keys("q")
         #expect(dashboard.wait(for: "EXIT=").contains("EXIT=1"))
     }

@@ -94,6 +94,47 @@ import Testing
         #expect(archive.lines(of: E.digest("nothing"), in: 0..<10).lines.isEmpty)
     }
 
+    @Test func aSearchFindsLinesOnDiskAndNMovesThere() async throws {
+        let messages = Self.messages()
+        var state = DashboardState.after(messages, limits: LogLimits(perStep: 500, total: 100_000))
+        state.canReadBack = true
+        state.select(E.digest("v"), pin: true)
+        let first = try #require(state.step(E.digest("v"))?.log.firstNumber)
+        state.press(.char("/"))
+        state.type("line 1234")
+        let effects = state.press(.enter)
+        guard case .searchLog(let digest, let query, let below)? = effects.last else {
+            Issue.record("no search of the lines on disk: \(effects)")
+            return
+        }
+        #expect(digest == E.digest("v") && query == "line 1234" && below == first)
+        // From the events (a replay) and from the record on disk: the same matches.
+        let events = Self.events(messages)
+        let found = LogReadBack.matches(of: digest, query: query, below: below) { body in
+            for e in events where !body(e) { break }
+        }
+        let all = Self.allLines(events)
+        let expected = (0..<below).filter { all[$0].text.contains("line 1234") }
+        #expect(found.numbers == expected && expected.count == 11)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("search-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = try BuildRecordWriter(url: dir.appendingPathComponent("b.jsonl"))
+        for e in events { try await writer.append(e) }
+        try await writer.close()
+        #expect(RecordLogArchive(url: dir.appendingPathComponent("b.jsonl")).matches(of: digest, query: query, below: below) == found)
+        // No match in memory: the nearest on disk is shown when they arrive, with its lines asked
+        // for; N goes to the one before.
+        #expect(state.flash?.contains("searching") == true)
+        let shown = state.apply(.olderMatches(found))
+        #expect(state.log.matches == expected)
+        #expect(state.log.current == expected.count - 1)
+        #expect(state.log.top <= expected.last! && state.log.top > expected.last! - 24)
+        #expect(shown.contains { if case .readLog = $0 { true } else { false } })
+        state.press(.char("N"))
+        #expect(state.log.current == expected.count - 2)
+        #expect(state.log.top <= expected[expected.count - 2])
+    }
+
     @Test func aRecordThatCannotBeReadTurnsReadingBackOff() {
         let back = RecordLogArchive(url: URL(fileURLWithPath: "/nonexistent/record.jsonl")).lines(of: E.digest("v"), in: 0..<10)
         #expect(back.unavailable)

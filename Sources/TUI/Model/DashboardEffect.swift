@@ -18,4 +18,7 @@ public enum DashboardEffect: Sendable, Equatable {
     /// The log pane needs these lines of a step, older than it keeps: read them back from the
     /// build's events and send them in as `.olderLines`.
     case readLog(Digest, Range<Int>)
+    /// A search was entered on a step with lines on disk: find the lines before `below` that
+    /// match `query` and send them in as `.olderMatches`.
+    case searchLog(Digest, query: String, below: Int)
 }

@@ -16,4 +16,6 @@ public enum DashboardMessage: Sendable, Equatable {
     case resize(width: Int, height: Int)
     /// Lines asked for with `.readLog`.
     case olderLines(ReadBackLines)
+    /// Lines asked for with `.searchLog`.
+    case olderMatches(OlderMatches)
 }

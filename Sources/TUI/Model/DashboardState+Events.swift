@@ -156,8 +156,10 @@ extension DashboardState {
         }
     }
 
-    /// Forgets matches on lines that were dropped, keeping the current match on its line.
+    /// Forgets matches on lines that were dropped, keeping the current match on its line (lines
+    /// that can be read back keep theirs).
     mutating func pruneMatches(first: Int) {
+        guard !canReadBack else { return }
         let gone = log.matches.prefix { $0 < first }.count
         guard gone > 0 else { return }
         log.matches.removeFirst(gone)

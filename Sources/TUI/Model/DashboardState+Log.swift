@@ -60,7 +60,12 @@ extension DashboardState {
         case .enter:
             log.editing = false
             guard !log.query.isEmpty else { return [] }
-            return firstMatch()
+            let onDisk = searchOlderLines()
+            if log.matches.isEmpty, !onDisk.isEmpty {
+                flash = "searching the lines on disk…"
+                return onDisk
+            }
+            return firstMatch() + onDisk
         case .esc, .interrupt:
             log.editing = false
             log.query = log.savedQuery
@@ -111,7 +116,7 @@ extension DashboardState {
     }
 
     /// Scrolls so the current match is in view, a few lines below the top.
-    private mutating func showCurrentMatch() {
+    mutating func showCurrentMatch() {
         guard let current = log.current, current < log.matches.count,
               let selected, let step = step(selected) else { return }
         if screen != .build { screen = .build }

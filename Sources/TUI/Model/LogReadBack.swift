@@ -73,7 +73,64 @@ enum LogReadBack {
     }
 }
 
+/// The lines before `below` of a step that match a search, found in the build's events.
+public struct OlderMatches: Sendable, Equatable {
+    var digest: Digest
+    var query: String
+    var below: Int
+    /// Ascending line numbers; at most `LogReadBack.maxMatches` (the last ones).
+    var numbers: [Int]
+}
+
+extension LogReadBack {
+    /// Matches kept from one search of the lines on disk (the nearest ones, the last).
+    static let maxMatches = 100_000
+
+    /// The numbers of step `digest`'s lines before `below` that `query` matches, reading the
+    /// build's events in order with `forEach` from a log state `start` (a checkpoint).
+    static func matches(of digest: Digest, query: String, below: Int, startingWith start: StepLog = emptyLog(),
+                        forEach: ((BuildEvent) -> Bool) -> Void) -> OlderMatches {
+        var found: [Int] = []
+        guard let pattern = SearchPattern(query) else { return OlderMatches(digest: digest, query: query, below: below, numbers: []) }
+        var log = start
+        forEach { event in
+            let before = log.endNumber
+            guard feed(event, for: digest, into: &log) else { return true }
+            for n in max(before, log.firstNumber)..<min(below, log.endNumber) {
+                if let line = log.line(n), pattern.matches(line.text) { found.append(n) }
+            }
+            if found.count > 2 * maxMatches { found.removeFirst(found.count - maxMatches) }
+            log.dropOldest(log.count)
+            return log.endNumber < below
+        }
+        return OlderMatches(digest: digest, query: query, below: below, numbers: Array(found.suffix(maxMatches)))
+    }
+}
+
 extension DashboardState {
+    /// After a search is entered: when the step has lines only on disk, they are searched too.
+    mutating func searchOlderLines() -> [DashboardEffect] {
+        guard canReadBack, let selected, let step = step(selected), step.log.firstNumber > 0 else { return [] }
+        return [.searchLog(selected, query: log.query, below: step.log.firstNumber)]
+    }
+
+    /// Matches found on disk join those in memory (if the search and the step are still current).
+    /// With no match in memory, the nearest one on disk is shown, as a search in memory would.
+    mutating func receive(_ older: OlderMatches) {
+        guard older.digest == selected, older.query == log.query else { return }
+        let kept = log.matches.filter { $0 >= older.below }
+        let currentLine = log.current.flatMap { $0 < log.matches.count ? log.matches[$0] : nil }
+        log.matches = older.numbers + kept
+        log.current = currentLine.flatMap { line in log.matches.firstIndex(of: line) }
+        if log.matches.isEmpty {
+            flash = "pattern not found: " + log.query
+        } else if log.current == nil, kept.isEmpty {
+            log.current = older.numbers.count - 1
+            flash = nil
+            showCurrentMatch()
+        }
+    }
+
     /// The first line number the log pane can show: 0 when older lines can be read back.
     func firstReadableLine(of step: Step) -> Int { canReadBack ? 0 : step.log.firstNumber }
 

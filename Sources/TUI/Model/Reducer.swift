@@ -24,5 +24,8 @@ public func reduce(_ state: inout DashboardState, _ message: DashboardMessage) -
     case .olderLines(let lines):
         state.receive(lines)
         return []
+    case .olderMatches(let matches):
+        state.receive(matches)
+        return state.readBackIfNeeded()
     }
 }

@@ -60,6 +60,10 @@ extension DashboardRunner {
                         let events = replay.events
                         let lines = LogReadBack.lines(of: digest, in: range) { events.forEach(in: 0..<events.count, $0) }
                         effects += replay.apply(.olderLines(lines))
+                    case .searchLog(let digest, let query, let below):
+                        let events = replay.events
+                        let found = LogReadBack.matches(of: digest, query: query, below: below) { events.forEach(in: 0..<events.count, $0) }
+                        effects += replay.apply(.olderMatches(found))
                     case .cancelBuild, .confirmQuit, .replayTo: break
                     }
                 }

@@ -89,7 +89,7 @@ public enum DashboardRunner {
             }
             let (batch, closed) = inbox.drain()
             if !batch.isEmpty { effects += state.apply(.events(batch)) }
-            for lines in inbox.takeOlderLines() { effects += state.apply(.olderLines(lines)) }
+            for reply in inbox.takeReplies() { effects += state.apply(reply) }
             if !batch.isEmpty { dirty = true }
             for effect in effects {
                 switch effect {
@@ -97,7 +97,9 @@ public enum DashboardRunner {
                 case .cancelBuild: cancel()
                 case .bell: beep()
                 case .readLog(let digest, let range):
-                    archive?.read(digest, range) { inbox.pushOlderLines($0) }
+                    archive?.read(digest, range) { inbox.pushReply(.olderLines($0)) }
+                case .searchLog(let digest, let query, let below):
+                    archive?.search(digest, query: query, below: below) { inbox.pushReply(.olderMatches($0)) }
                 case .confirmQuit, .replayTo: break
                 }
             }
@@ -133,18 +135,18 @@ final class EventInbox: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [BuildEvent] = []
     private var closed = false
-    private var olderLines: [ReadBackLines] = []
+    private var replies: [DashboardMessage] = []
 
-    /// Lines read back from the record, on the read-back queue.
-    func pushOlderLines(_ lines: ReadBackLines) {
-        lock.withLock { olderLines.append(lines) }
+    /// What the record answered (lines, matches), from the read-back queue.
+    func pushReply(_ reply: DashboardMessage) {
+        lock.withLock { replies.append(reply) }
         wake?.wake()
     }
 
-    func takeOlderLines() -> [ReadBackLines] {
+    func takeReplies() -> [DashboardMessage] {
         lock.withLock {
-            defer { olderLines.removeAll() }
-            return olderLines
+            defer { replies.removeAll() }
+            return replies
         }
     }
 

@@ -44,6 +44,29 @@ final class RecordLogArchive: @unchecked Sendable {
         }
     }
 
+    /// Searches step `digest`'s lines before `below` on the archive's queue and hands the matches
+    /// to `deliver` (on that queue).
+    func search(_ digest: Digest, query: String, below: Int, deliver: @escaping @Sendable (OlderMatches) -> Void) {
+        queue.async {
+            deliver(self.matches(of: digest, query: query, below: below))
+        }
+    }
+
+    /// The numbers of step `digest`'s lines before `below` that `query` matches.
+    func matches(of digest: Digest, query: String, below: Int) -> OlderMatches {
+        let none = OlderMatches(digest: digest, query: query, below: below, numbers: [])
+        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return none }
+        return data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            index(bytes)
+            guard let start = steps[digest]?.checkpoints.first else { return none }
+            let needle = Array(digest.value.utf8)
+            return LogReadBack.matches(of: digest, query: query, below: below, startingWith: start.log) { body in
+                Self.forEachEvent(in: bytes, from: start.offset, to: indexed, mentioning: needle) { _, event in body(event) }
+            }
+        }
+    }
+
     /// Lines `range` of step `digest`: fewer when the record does not hold them (yet).
     func lines(of digest: Digest, in range: Range<Int>) -> ReadBackLines {
         guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else {
