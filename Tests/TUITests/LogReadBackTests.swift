@@ -135,6 +135,27 @@ import Testing
         #expect(state.log.top <= expected[expected.count - 2])
     }
 
+    @Test func aShortReadIsAskedAgainASecondLater() {
+        var state = DashboardState.after(Self.messages(), limits: LogLimits(perStep: 500, total: 100_000))
+        state.canReadBack = true
+        state.select(E.digest("v"), pin: true)
+        let t = E.t0.addingTimeInterval(100)
+        state.apply(.tick(t))
+        guard case .readLog(let digest, let range)? = state.press(.tab, .home).last else {
+            Issue.record("no read asked for")
+            return
+        }
+        // The record held only the first 10 of the lines asked for.
+        let all = Self.allLines(Self.events(Self.messages()))
+        state.apply(.olderLines(ReadBackLines(digest: digest, first: range.lowerBound, lines: Array(all[range.lowerBound..<(range.lowerBound + 10)]))))
+        #expect(state.apply(.tick(t.addingTimeInterval(0.5))).isEmpty)
+        let again = state.apply(.tick(t.addingTimeInterval(1.5)))
+        #expect(again.contains { if case .readLog = $0 { true } else { false } })
+        // A whole answer ends it.
+        state.apply(.olderLines(ReadBackLines(digest: digest, first: range.lowerBound, lines: Array(all[range]))))
+        #expect(state.apply(.tick(t.addingTimeInterval(5))).isEmpty)
+    }
+
     @Test func aRecordThatCannotBeReadTurnsReadingBackOff() {
         let back = RecordLogArchive(url: URL(fileURLWithPath: "/nonexistent/record.jsonl")).lines(of: E.digest("v"), in: 0..<10)
         #expect(back.unavailable)

@@ -154,6 +154,13 @@ extension DashboardState {
         return [.readLog(selected, range)]
     }
 
+    /// On the clock: a short read is retried once its second has passed.
+    mutating func retryReadBack(at date: Date) -> [DashboardEffect] {
+        guard let retryAt = log.retryAt, date >= retryAt else { return [] }
+        log.retryAt = nil
+        return readBackIfNeeded()
+    }
+
     /// Read-back lines arrived; kept if they are for the step still selected.
     mutating func receive(_ lines: ReadBackLines) {
         if lines.unavailable {
@@ -165,6 +172,10 @@ extension DashboardState {
         }
         guard lines.digest == selected else { return }
         log.older = lines
-        if log.requested?.digest == lines.digest { log.requested = nil }
+        if let requested = log.requested, requested.digest == lines.digest {
+            // Short: the record has not caught up with these lines yet; ask again in a second.
+            log.retryAt = lines.end < requested.range.upperBound ? (now ?? lastEventTime ?? Date()).addingTimeInterval(1) : nil
+            log.requested = nil
+        }
     }
 }

@@ -1,4 +1,5 @@
 import BuildCore
+import Foundation
 
 /// How the log pane looks at the selected step's log: position, display options and search.
 ///
@@ -31,6 +32,8 @@ struct LogViewState: Sendable, Equatable {
     /// and the read asked for and not answered yet.
     var older: ReadBackLines?
     var requested: Request?
+    /// The last read came back short (the record lagged the screen): read again after this.
+    var retryAt: Date?
 
     struct Request: Sendable, Equatable {
         var digest: Digest
@@ -46,5 +49,6 @@ struct LogViewState: Sendable, Equatable {
         current = nil
         older = nil
         requested = nil
+        retryAt = nil
     }
 }

@@ -16,7 +16,7 @@ public func reduce(_ state: inout DashboardState, _ message: DashboardMessage) -
         return state.handle(key) + state.readBackIfNeeded()
     case .tick(let date):
         state.now = date
-        return []
+        return state.retryReadBack(at: date)
     case .resize(let width, let height):
         state.width = max(0, width)
         state.height = max(0, height)

@@ -106,7 +106,8 @@ public enum DashboardRunner {
             effects.removeAll()
             let now = Date()
             if now.timeIntervalSince(lastPaint) >= frame {
-                _ = state.apply(.tick(now))
+                // (what a tick asks for is carried out on the next pass)
+                effects += state.apply(.tick(now))
                 screen.paint(state.render(width: width, height: height))
                 lastPaint = now
                 dirty = false
