@@ -23,7 +23,7 @@ struct AttachCommand: AsyncParsableCommand {
         if reference == nil {
             let running = (try? host.running()) ?? []
             if running.count > 1 {
-                if useDashboard, let picked = await pick(running) {
+                if useDashboard, let picked = await pick(host, running) {
                     reference = picked
                 } else {
                     exitWith(message: "several builds are running; name one:\n" + running.map(Self.describe).joined(separator: "\n"))
@@ -39,25 +39,11 @@ struct AttachCommand: AsyncParsableCommand {
         let watch = FinishWatch()
         let events = watch.tap(attached.events)
         if useDashboard {
-            var options = DashboardRunner.Options.fromEnvironment()
-            options.stayOpen = true
-            options.viewer = true
-            if global.hostURL == nil {
-                options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
-            }
-            if attached.live {
-                _ = await DashboardRunner.run(events: events, options: options) {}
-                if watch.finish == nil {
-                    // The user left while the build runs on: that is not a failure.
-                    FileHandle.standardError.write(Data("left build \(attached.id); it is still running\n".utf8))
-                    return
-                }
-            } else {
-                // A finished build: its record, in the replay player (at its end; g and space replay it).
-                let (feed, loading) = ReplayFeed.collecting(events)
-                _ = await DashboardRunner.replay(feed: feed, options: options, speed: .infinity, title: attached.id)
-                // The record is finite: its end (and so the build's status) comes even if q came first.
-                await loading.value
+            await Self.view(attached, events: events, global: global)
+            if attached.live, watch.finish == nil {
+                // The user left while the build runs on: that is not a failure.
+                FileHandle.standardError.write(Data("left build \(attached.id); it is still running\n".utf8))
+                return
             }
         } else {
             let mode: BuildCommand.Progress = progress == .rawjson ? .rawjson : .plain
@@ -66,13 +52,40 @@ struct AttachCommand: AsyncParsableCommand {
         exitWithBuildStatus(watch.finish, live: attached.live, id: attached.id)
     }
 
-    /// Lets the user choose among running builds on the home screen; nil when they quit.
-    func pick(_ running: [RunningBuild]) async -> String? {
-        var entries = HomeEntries()
-        entries.running = running.map(HomeEntries.RunningBuild.init)
-        let choice = await DashboardRunner.home(entries: entries, options: .fromEnvironment())
-        if case .attach(let id) = choice { return id }
-        return nil
+    /// Shows an attached build as a viewer: a running one in the dashboard (`q` leaves it
+    /// running), a finished one in the replay player at its end. Lines a step no longer keeps
+    /// are read back from the record when it is on this machine.
+    static func view(_ attached: AttachedBuild, events: AsyncStream<BuildEvent>, global: GlobalOptions) async {
+        var options = DashboardRunner.Options.fromEnvironment()
+        options.stayOpen = true
+        options.viewer = true
+        if global.hostURL == nil {
+            options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
+        }
+        if attached.live {
+            _ = await DashboardRunner.run(events: events, options: options) {}
+        } else {
+            // A finished build: its record, in the replay player (at its end; g and space replay it).
+            let (feed, loading) = ReplayFeed.collecting(events)
+            _ = await DashboardRunner.replay(feed: feed, options: options, speed: .infinity, title: attached.id)
+            // The record is finite: its end (and so the build's status) comes even if q came first.
+            await loading.value
+        }
+    }
+
+    /// Lets the user choose among running builds on the home screen (`r` lists them again); nil
+    /// when they quit.
+    func pick(_ host: any BuildHost, _ running: [RunningBuild]) async -> String? {
+        var running = running
+        while true {
+            var entries = HomeEntries()
+            entries.running = running.map(HomeEntries.RunningBuild.init)
+            switch await DashboardRunner.home(entries: entries, options: .fromEnvironment()) {
+            case .attach(let id)?: return id
+            case .refresh?: running = (try? host.running()) ?? []
+            default: return nil
+            }
+        }
     }
 
     static func describe(_ b: RunningBuild) -> String {
@@ -147,8 +160,7 @@ extension HomeEntries.RunningBuild {
 }
 
 extension ReplayFeed {
-    /// A feed filled from `events` as they arrive (in batches), finished at their end.
-    /// A feed filled from `events`, and the task filling it (await it to know every event passed).
+    /// A feed filled from `events` as they arrive (in batches), finished at their end, and the task filling it (await it to know every event passed).
     static func collecting(_ events: AsyncStream<BuildEvent>) -> (feed: ReplayFeed, loading: Task<Void, Never>) {
         let feed = ReplayFeed()
         let loading = Task {

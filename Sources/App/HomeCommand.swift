@@ -41,7 +41,7 @@ struct HomeCommand: AsyncParsableCommand {
     func gather(_ host: any BuildHost) -> HomeEntries {
         let running = ((try? host.running()) ?? []).map(HomeEntries.RunningBuild.init)
         let recent = ((try? host.history()) ?? []).prefix(50).map { s in
-            HomeEntries.RecentBuild(id: s.id, status: HomeEntries.RecentBuild.Status(rawValue: s.status.rawValue) ?? .interrupted,
+            HomeEntries.RecentBuild(id: s.id, status: s.status,
                                     started: s.started, duration: s.duration, steps: s.steps, cached: s.cachedSteps,
                                     name: s.tags.first ?? s.target.map { "--target " + $0 } ?? s.contextPath ?? s.id)
         }
@@ -51,28 +51,19 @@ struct HomeCommand: AsyncParsableCommand {
 
     func watch(_ host: any BuildHost, _ id: String) async {
         guard let attached = try? host.attach(id) else { return }
-        var options = DashboardRunner.Options.fromEnvironment()
-        options.viewer = true
-        options.stayOpen = true
-        if global.hostURL == nil {
-            options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
-        }
-        if attached.live {
-            _ = await DashboardRunner.run(events: attached.events, options: options) {}
-        } else {
-            _ = await DashboardRunner.replay(feed: ReplayFeed.collecting(attached.events).feed, options: options,
-                                             speed: .infinity, title: attached.id)
-        }
+        await AttachCommand.view(attached, events: attached.events, global: global)
     }
 
     func replay(_ host: any BuildHost, _ id: String, openCacheGraph: Bool, speed: Double) async {
-        guard let (fullID, data) = try? host.record(id), let loaded = try? EventFile.load(data: data, name: fullID) else { return }
+        guard let (fullID, data) = try? host.record(id), (try? EventFile.format(of: data, name: fullID)) != nil else { return }
         var options = DashboardRunner.Options.fromEnvironment()
         options.openCacheGraph = openCacheGraph
-        if global.hostURL == nil, let dockerfile = BuildSummary(id: fullID, events: loaded.events).dockerfile {
+        if global.hostURL == nil, let dockerfile = try? BuildHistory(global.stateRoot).summary(id: fullID).dockerfile {
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: global.stateRoot, dockerfile: dockerfile)
         }
-        _ = await DashboardRunner.replay(events: loaded.events, options: options, speed: speed, title: fullID)
+        // Shown while it loads, as `replay` does.
+        let (feed, _) = ReplayFeed.decoding(data, name: fullID)
+        _ = await DashboardRunner.replay(feed: feed, options: options, speed: speed, title: fullID)
     }
 
     func build(_ path: String) async {

@@ -27,17 +27,7 @@ struct ReplayCommand: AsyncParsableCommand {
             } catch {
                 exitWith(message: "\(error)")
             }
-            let feed = ReplayFeed()
-            let decoding = Task.detached {
-                do {
-                    let warnings = try EventFile.load(data: data, name: name) { feed.append($0) }
-                    feed.finish(error: warnings.first)
-                    return nil as String?
-                } catch {
-                    feed.finish(error: "\(error)")
-                    return "\(error)"
-                }
-            }
+            let (feed, decoding) = ReplayFeed.decoding(data, name: name)
             let final = await DashboardRunner.replay(feed: feed, options: .fromEnvironment(), speed: factor,
                                                      title: (name as NSString).lastPathComponent)
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
@@ -109,5 +99,24 @@ enum Playback {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+extension ReplayFeed {
+    /// A feed filled by decoding `data` (a record or rawjson, its format already checked) in
+    /// pieces off the caller's thread, and the task doing it: its value is why decoding failed.
+    static func decoding(_ data: Data, name: String) -> (feed: ReplayFeed, decoding: Task<String?, Never>) {
+        let feed = ReplayFeed()
+        let decoding = Task.detached {
+            do {
+                let warnings = try EventFile.load(data: data, name: name) { feed.append($0) }
+                feed.finish(error: warnings.first)
+                return nil as String?
+            } catch {
+                feed.finish(error: "\(error)")
+                return "\(error)"
+            }
+        }
+        return (feed, decoding)
     }
 }

@@ -61,9 +61,8 @@ public actor EventBus {
         record = url
     }
 
-    /// The record cannot be (or no longer is) written.
+    /// The record cannot be (or no longer is) written: what it holds so far is still read back.
     public func lostRecord() {
-        record = nil
         recordLost = true
         trim()
     }
@@ -100,16 +99,17 @@ public actor EventBus {
             guard let self else { return }
             Task { await self.unsubscribe(id) }
         }
-        if base > 0, record == nil {
-            continuation.yield(BuildEvent(.warning(BuildWarning(
-                message: "the first \(base) events of this build were not kept: its record could not be written"))))
-        }
-        if base > 0, let record {
-            // Some events live only in the record now: read them back off the actor, then join.
+        if base > 0 {
+            // Some events live only in the record now (and past what it holds, if it was lost,
+            // nowhere): read them back off the actor, then join.
             catchingUp[id] = (continuation, history)
-            let count = base
+            let (recorded, gone, record) = (min(base, recordedCount), max(0, base - recordedCount), record)
             Task.detached { [weak self] in
-                Self.yieldRecorded(count, from: record, into: continuation)
+                if let record, recorded > 0 { Self.yieldRecorded(recorded, from: record, into: continuation) }
+                if gone > 0 {
+                    continuation.yield(BuildEvent(.warning(BuildWarning(
+                        message: "\(gone) events of this build were not kept: its record could not be written"))))
+                }
                 await self?.join(id)
             }
             return stream
@@ -139,6 +139,7 @@ public actor EventBus {
     /// Lets go of the oldest recorded events while the held log bytes exceed the budget.
     private func trim() {
         guard heldBytes > memoryBudget, record != nil || recordLost else { return }
+        // (with a lost record, events past what it holds go too: memory stays bounded)
         while heldBytes > memoryBudget / 2, recordLost || base < recordedCount, start < held.count {
             heldBytes -= Self.payloadBytes(held[start])
             start += 1
@@ -166,10 +167,12 @@ public actor EventBus {
         if let data = try? Data(contentsOf: url, options: .alwaysMapped) {
             data.withUnsafeBytes { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
+                // One decoder for the record: the steps' digests are shared across its lines.
+                var decoder = RecordLineDecoder()
                 var start = 0
                 while yielded < count, start < bytes.count,
                       let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    let event = BuildRecord.decodeLine(UnsafeBufferPointer(rebasing: bytes[start..<newline]))
+                    let event = decoder.decode(BuildRecord.trimmed(UnsafeBufferPointer(rebasing: bytes[start..<newline])))
                         ?? BuildEvent(.warning(BuildWarning(message: "an event of this build could not be read back from its record")))
                     yielded += 1
                     start = newline + 1

@@ -7,20 +7,26 @@ extension EventFile {
     /// `load` does; returns the warnings `load` would give.
     public static func load(data: Data, name: String = "input", chunkBytes: Int = 4 << 20,
                             batch: ([BuildEvent]) -> Void) throws -> [String] {
-        let firstCut = cut(data, near: chunkBytes, from: data.startIndex)
-        let first = try load(data: data[data.startIndex..<firstCut], name: name)
-        guard firstCut < data.endIndex else {
-            batch(first.events)
-            return first.warnings
+        guard cut(data, near: chunkBytes, from: data.startIndex) < data.endIndex else {
+            let whole = try load(data: data, name: name)
+            batch(whole.events)
+            return whole.warnings
+        }
+        let format = try format(of: data, name: name)
+        // Each piece decoded once; a first piece with nothing readable refuses the file, as `load`.
+        func checkFirst(_ events: [BuildEvent], skipped: Int, _ start: Data.Index) throws {
+            if start == data.startIndex, events.isEmpty, skipped > 0 {
+                throw EventFileError.nothingReadable(path: name, format: format, lines: skipped)
+            }
         }
         var skipped = 0
-        switch first.format {
+        var start = data.startIndex
+        switch format {
         case .record:
-            batch(first.events)
-            var start = firstCut
             while start < data.endIndex {
                 let end = cut(data, near: chunkBytes, from: start)
                 let decoded = BuildRecord.decode(data[start..<end])
+                try checkFirst(decoded.events, skipped: decoded.skippedLines, start)
                 skipped += decoded.skippedLines
                 batch(decoded.events)
                 start = end
@@ -28,10 +34,11 @@ extension EventFile {
         case .rawJSON:
             // One decoder for the whole stream: it carries what earlier lines said.
             var decoder = RawJSONDecoder()
-            var start = data.startIndex
             while start < data.endIndex {
                 let end = cut(data, near: chunkBytes, from: start)
-                batch(decoder.feed(data[start..<end]))
+                let events = decoder.feed(data[start..<end])
+                try checkFirst(events, skipped: decoder.skippedLines, start)
+                batch(events)
                 start = end
             }
             batch(decoder.finish())

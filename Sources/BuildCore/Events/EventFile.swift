@@ -59,14 +59,12 @@ public enum EventFile {
     public static func load(data: Data, name: String = "input") throws -> Loaded {
         let format = try detect(data, isWhole: true, name: name)
         var loaded = Loaded(format: format, events: [], skippedLines: 0, warnings: [])
-        var lines = 0
         var cutLine: Int?
         switch format {
         case .record:
             let decoder = data.withUnsafeBytes { RecordBatchDecoder.decode($0.bindMemory(to: UInt8.self)) }
             loaded.events = decoder.events
             loaded.skippedLines = decoder.skippedLines
-            lines = decoder.lineCount
             cutLine = decoder.cutLine
         case .rawJSON:
             var decoder = RawJSONDecoder()
@@ -76,10 +74,9 @@ public enum EventFile {
             events += decoder.finish()
             loaded.events = events
             loaded.skippedLines = decoder.skippedLines
-            lines = newlines(in: data)
-            if data.last != 0x0A {
-                lines += 1
-                if decoder.skippedLines > skippedBeforeEnd { cutLine = lines }
+            // A cut last line is the one after the last newline.
+            if data.last != 0x0A, decoder.skippedLines > skippedBeforeEnd {
+                cutLine = data.occurrences(of: 0x0A) + 1
             }
         }
         guard !loaded.events.isEmpty || loaded.skippedLines == 0 else {
@@ -155,19 +152,4 @@ public enum EventFile {
         var s = JSONScanner(line)
         return (try? s.skipValue()) != nil && (try? s.end()) != nil
     }
-
-    private static func newlines(in data: Data) -> Int {
-        data.withUnsafeBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            var count = 0
-            var at = base
-            let end = base + raw.count
-            while at < end, let found = memchr(at, 0x0A, end - at) {
-                count += 1
-                at = UnsafeRawPointer(found) + 1
-            }
-            return count
-        }
-    }
-
 }

@@ -123,7 +123,7 @@ struct RecordLineDecoder {
         try s.beginObject()
         while let key = try s.nextKey() {
             if try s.readNullIfPresent() { continue }
-            if s.key(key, is: "time") { f.time = try readTime(&s) }
+            if s.key(key, is: "time") { f.time = try s.readTime().date }
             else if s.key(key, is: "type") { f.type = try readType(&s) }
             else if s.key(key, is: "digest") { f.digest = try readDigest(&s) }
             else if s.key(key, is: "stream") { f.stream = try s.readInt() }
@@ -138,7 +138,7 @@ struct RecordLineDecoder {
             else if s.key(key, is: "total") { f.total = try s.readInt64() }
             else if s.key(key, is: "completed") { f.completed = try s.readBool() }
             else if s.key(key, is: "name") { f.name = try s.readString() }
-            else if s.key(key, is: "started") { f.started = try readTime(&s) }
+            else if s.key(key, is: "started") { f.started = try s.readTime().date }
             else if s.key(key, is: "message") { f.message = try s.readString() }
             else if s.key(key, is: "file") { f.file = try s.readString() }
             else if s.key(key, is: "line") { f.line = try s.readInt() }
@@ -148,13 +148,13 @@ struct RecordLineDecoder {
             else if s.key(key, is: "dockerfileText") { f.dockerfileText = try s.readString() }
             else if s.key(key, is: "target") { f.target = try s.readString() }
             else if s.key(key, is: "buildArgs") { f.buildArgs = try readStringMap(&s) }
-            else if s.key(key, is: "tags") { f.tags = try readStrings(&s) }
+            else if s.key(key, is: "tags") { f.tags = try s.readStringArray() }
             else if s.key(key, is: "platform") { f.platform = try s.readString() }
             else if s.key(key, is: "noCache") { f.noCache = try s.readBool() }
             else if s.key(key, is: "steps") { f.steps = try s.readInt() }
             else if s.key(key, is: "cachedSteps") { f.cachedSteps = try s.readInt() }
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
-            else if s.key(key, is: "outputs") { f.outputs = try readStrings(&s) }
+            else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
             else { try s.skipValue() }
         }
         try s.end()
@@ -201,14 +201,6 @@ struct RecordLineDecoder {
 
     // MARK: - Field readers
 
-    private func readTime(_ s: inout JSONScanner) throws -> Date {
-        let at = s.offset
-        guard let time = try s.readStringBytes({ RFC3339Time.parse($0) }) else {
-            throw s.error("not an RFC 3339 time", at: at)
-        }
-        return time.date
-    }
-
     private func readType(_ s: inout JSONScanner) throws -> TypeName? {
         try s.readStringBytes { text -> TypeName? in
             switch text.count {
@@ -230,13 +222,6 @@ struct RecordLineDecoder {
         let at = s.offset
         guard let digest = try s.readStringBytes({ digests.digest($0) }) else { throw s.error("not a digest", at: at) }
         return digest
-    }
-
-    private func readStrings(_ s: inout JSONScanner) throws -> [String] {
-        var list: [String] = []
-        try s.beginArray()
-        while try s.nextElement() { list.append(try s.readString()) }
-        return list
     }
 
     private func readStringMap(_ s: inout JSONScanner) throws -> [String: String] {

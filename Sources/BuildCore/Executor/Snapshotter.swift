@@ -165,10 +165,12 @@ public final class BuildSessionLock: @unchecked Sendable {
         storeFD = open(Self.storeLockPath(root), O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         // Waits while a prune runs (it is short); never fails because of one.
         guard storeFD >= 0, flock(storeFD, LOCK_SH) == 0 else {
+            if storeFD >= 0 { close(storeFD) }
             throw .mountFailed("cannot lock the store under \(root.path)")
         }
         fd = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            if fd >= 0 { close(fd) }
             close(storeFD)
             throw .mountFailed("cannot lock build session \(id)")
         }

@@ -112,71 +112,21 @@ enum JSONArrayPrefix {
             return true
         }
 
-        /// A JSON string at `pos` (which holds the opening quote), decoded.
+        /// A JSON string at `pos` (which holds the opening quote), decoded by the JSON scanner
+        /// (escapes, surrogate pairs, control characters); nil when it is not a valid string.
         mutating func string() -> String? {
-            pos += 1
-            var out: [UInt8] = []
-            while let c = peek() {
-                pos += 1
-                if c == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
-                if c < 0x20 { return nil }
-                if c != UInt8(ascii: "\\") { out.append(c); continue }
-                guard let e = peek() else { return nil }
-                pos += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var scalar = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        let save = pos
-                        if peek() == UInt8(ascii: "\\") {
-                            pos += 1
-                            if peek() == UInt8(ascii: "u") {
-                                pos += 1
-                                if let low = hex4(), (0xDC00..<0xE000).contains(low) {
-                                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                                } else {
-                                    pos = save
-                                    scalar = 0xFFFD
-                                }
-                            } else {
-                                pos = save
-                                scalar = 0xFFFD
-                            }
-                        } else {
-                            scalar = 0xFFFD
-                        }
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        scalar = 0xFFFD
-                    }
-                    out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-                default:
-                    return nil
-                }
+            let from = pos - bytes.startIndex
+            let decoded: (end: Int, text: [UInt8])? = bytes.withUnsafeBufferPointer { buffer in
+                var scanner = JSONScanner(buffer)
+                scanner.offset = from
+                guard let bounds = try? scanner.stringBounds(),
+                      let text = bounds.escaped ? try? scanner.unescaped(bounds.start, bounds.end)
+                                                : Array(buffer[bounds.start..<bounds.end]) else { return nil }
+                return (scanner.offset, text)
             }
-            return nil
-        }
-
-        mutating func hex4() -> UInt32? {
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                guard let c = peek() else { return nil }
-                pos += 1
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: return nil
-                }
-                v = v << 4 | d
-            }
-            return v
+            guard let decoded else { return nil }
+            pos = bytes.startIndex + decoded.end
+            return String(decoding: decoded.text, as: UTF8.self)
         }
     }
 }

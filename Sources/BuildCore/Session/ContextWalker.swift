@@ -94,18 +94,19 @@ public struct ContextWalker: Sendable {
     static func sortedByPath(_ entries: [ContextEntry]) -> [ContextEntry] {
         let keys = entries.map { ContiguousArray($0.path.utf8) }
         let order = keys.indices.sorted { i, j in
-            keys[i].withUnsafeBufferPointer { x in
-                keys[j].withUnsafeBufferPointer { y in
-                    let n = min(x.count, y.count)
-                    if n > 0, let xp = x.baseAddress, let yp = y.baseAddress {
-                        let c = memcmp(xp, yp, n)
-                        if c != 0 { return c < 0 }
-                    }
-                    return x.count < y.count
-                }
-            }
+            keys[i].withUnsafeBufferPointer { x in keys[j].withUnsafeBufferPointer { y in compare(x, y) < 0 } }
         }
         return order.map { entries[$0] }
+    }
+
+    /// The order of context paths: by bytes, a prefix first. The stat cache is kept in it too.
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let c = memcmp(x, y, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
     }
 
     /// What each parallel subtree walk found.

@@ -71,7 +71,7 @@ public struct StatCache: Sendable {
                 var path = e.path
                 path.withUTF8 { wanted in
                     while k < lines.count {
-                        let order = Self.compare(UnsafeBufferPointer(rebasing: bytes[lines[k].path]), wanted)
+                        let order = ContextWalker.compare(UnsafeBufferPointer(rebasing: bytes[lines[k].path]), wanted)
                         if order > 0 { return }
                         k += 1
                         if order == 0 {
@@ -105,18 +105,11 @@ public struct StatCache: Sendable {
                     start = j + 1
                 }
                 // A damaged line is skipped: its file is hashed again.
-                guard fields.count == 7, isDigest(fields[6], in: bytes), let entry = entry(fields, in: bytes) else { continue }
+                guard fields.count == 7, Digest.isValid(UnsafeBufferPointer(rebasing: bytes[fields[6]])), let entry = entry(fields, in: bytes) else { continue }
                 out.append(Line(path: start..<end, digest: fields[6], entry: entry))
             }
             return out
         }
-    }
-
-    /// `sha256:` and 64 lowercase hex digits.
-    private static func isDigest(_ r: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let prefix = Array("sha256:".utf8)
-        guard r.count == prefix.count + 64, bytes[r.prefix(prefix.count)].elementsEqual(prefix) else { return false }
-        return bytes[r.dropFirst(prefix.count)].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     private static func entry(_ fields: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> Entry? {
@@ -138,14 +131,6 @@ public struct StatCache: Sendable {
         return Entry(size: size, mtime: mtime, inode: inode, mode: mode, uid: uid, gid: gid)
     }
 
-    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-        let n = min(a.count, b.count)
-        if n > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let c = memcmp(x, y, n)
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
-    }
 
     /// Whether `context` needs writing: false when every file came from the cache and the cache
     /// holds exactly its files.

@@ -34,7 +34,9 @@ extension DashboardState {
                 let after = left - newlines[i]
                 remaining[chunk.digest] = after
                 // At least `perStep` lines of this step follow (each newline commits one line).
-                handle(event, discarding: after >= limits.perStep)
+                // A step being searched is cut line by line: its new lines are matched as they come.
+                let searched = chunk.digest == selected && !log.query.isEmpty
+                handle(event, discarding: after >= limits.perStep && !searched)
             } else {
                 handle(event)
             }
@@ -156,11 +158,10 @@ extension DashboardState {
         }
     }
 
-    /// Forgets matches on lines that were dropped, keeping the current match on its line (lines
-    /// that can be read back keep theirs).
+    /// Forgets matches on lines that were dropped, keeping the current match on its line.
     mutating func pruneMatches(first: Int) {
-        guard !canReadBack else { return }
-        let gone = log.matches.prefix { $0 < first }.count
+        // Lines that can be read back keep their matches, the newest `maxMatches` of them.
+        let gone = canReadBack ? max(0, log.matches.count - LogReadBack.maxMatches) : log.matches.prefix { $0 < first }.count
         guard gone > 0 else { return }
         log.matches.removeFirst(gone)
         if let current = log.current {

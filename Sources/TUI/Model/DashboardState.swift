@@ -162,6 +162,9 @@ public struct DashboardState: Sendable {
 
     func count(_ status: Step.Status) -> Int { steps.reduce(0) { $0 + ($1.status == status ? 1 : 0) } }
 
+    /// Whether any step failed (every step is in a lane: no ordering needed to tell).
+    var hasFailure: Bool { steps.contains { $0.status == .failed } }
+
     /// The first failed step in display order.
     var firstFailure: Digest? {
         displayOrder.first { step($0)?.status == .failed }

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// What the home screen lists, gathered by the caller: builds running now, builds in the
@@ -24,10 +25,8 @@ public struct HomeEntries: Sendable, Equatable {
 
     /// A finished (or killed) build from the history.
     public struct RecentBuild: Sendable, Equatable {
-        /// As the history says it ended; raw values are the history's own words.
-        public enum Status: String, Sendable, Equatable {
-            case succeeded, failed, canceled, interrupted
-        }
+        /// As the history says it ended.
+        public typealias Status = BuildSummary.Status
 
         public var id: String
         public var status: Status

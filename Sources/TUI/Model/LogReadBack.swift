@@ -139,8 +139,8 @@ extension DashboardState {
     mutating func readBackIfNeeded() -> [DashboardEffect] {
         guard canReadBack, !log.follow, let selected, let step = step(selected) else { return [] }
         let kept = step.log.firstNumber
-        let rows = logViewport.rows
         guard log.top < kept else { return [] }
+        let rows = logViewport.rows
         let wanted = log.top..<min(kept, log.top + rows)
         // Read again only when a screenful above or below the view is not covered, by what was
         // read or by what is on its way.

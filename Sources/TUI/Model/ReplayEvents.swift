@@ -15,7 +15,6 @@ struct ReplayEvents: Sendable {
     private var times: [Double] = []
 
     var count: Int { times.count }
-    var isEmpty: Bool { times.isEmpty }
     var firstTime: Date? { times.first.map(Date.init(timeIntervalSinceReferenceDate:)) }
     var lastTime: Date? { times.last.map(Date.init(timeIntervalSinceReferenceDate:)) }
 

@@ -35,8 +35,6 @@ struct StepLog: Sendable {
     /// Lines pushed out of the ring (by its capacity or by the dashboard's global cap).
     private(set) var dropped = 0
     private var pending: [Int: Pending] = [:]
-    /// Lines counted, not stored, by the discarding append under way.
-    private var discardingCount = 0
 
     init(capacity: Int) {
         lines = LogRing(capacity: capacity)
@@ -75,11 +73,9 @@ struct StepLog: Sendable {
     mutating func append(_ data: Data, stream: Int, at time: Date, discarding: Bool = false) -> (added: Int, dropped: Int) {
         if discarding {
             let kept = lines.count
-            discardingCount = 0
             let r = appendCutting(data, stream: stream, at: time, discarding: true)
             dropOldest(kept)
-            dropped += discardingCount
-            return (r.added, kept + discardingCount)
+            return (r.added, kept + r.dropped)
         }
         return appendCutting(data, stream: stream, at: time, discarding: false)
     }
@@ -183,8 +179,9 @@ struct StepLog: Sendable {
     private mutating func commit(_ bytes: UnsafeBufferPointer<UInt8>, stream: Int, time: Date,
                                  discarding: Bool = false) -> (added: Int, dropped: Int) {
         if discarding {
-            discardingCount += 1
-            return (1, 0)
+            // Counted as committed and gone at once.
+            dropped += 1
+            return (1, 1)
         }
         let line = TerminalText.visibleLine(bytes)
         let evicted = lines.append(Line(text: line.text, length: line.length, time: time, stream: stream))
@@ -196,6 +193,8 @@ struct StepLog: Sendable {
     /// lines follow them, and the offset just past them. Only short lines count (a line over
     /// `maxLineBytes` would be committed in pieces), so skipping changes nothing but the work.
     static func skippable(_ bytes: UnsafeBufferPointer<UInt8>, keeping capacity: Int) -> (lines: Int, offset: Int) {
+        // More lines than `capacity` take more bytes than that: most chunks end here.
+        guard bytes.count > capacity else { return (0, 0) }
         var ends: [Int] = []
         var start = 0
         var i = 0

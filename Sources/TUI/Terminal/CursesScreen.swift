@@ -52,8 +52,6 @@ public final class CursesScreen: @unchecked Sendable {
 
     deinit { restore() }
 
-    /// Leaves curses mode and gives the terminal back as it was. Safe to call more than once, and
-    /// from an exit handler.
     /// True once the terminal has hung up (its window closed, the ssh connection dropped): the
     /// dashboard then stops instead of waiting for keys that can never come.
     public var terminalGone: Bool {
@@ -62,6 +60,8 @@ public final class CursesScreen: @unchecked Sendable {
         return watch.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
+    /// Leaves curses mode and gives the terminal back as it was. Safe to call more than once, and
+    /// from an exit handler.
     public func restore() {
         guard active else { return }
         active = false

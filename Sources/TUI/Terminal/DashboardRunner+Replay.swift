@@ -16,11 +16,6 @@ extension DashboardRunner {
         }
     }
 
-    /// `replay(feed:…)` for a record loaded whole.
-    public static func replay(events: [BuildEvent], options: Options, speed: Double, title: String) async -> DashboardState {
-        await replay(feed: ReplayFeed(events: events), options: options, speed: speed, title: title)
-    }
-
     /// Cost units (about one event each) the indexer reduces between two looks at the keyboard:
     /// a few milliseconds, so keys stay responsive while a long record is indexed.
     static let indexSlice = 4_000

@@ -89,8 +89,9 @@ public enum DashboardRunner {
             }
             let (batch, closed) = inbox.drain()
             if !batch.isEmpty { effects += state.apply(.events(batch)) }
-            for reply in inbox.takeReplies() { effects += state.apply(reply) }
-            if !batch.isEmpty { dirty = true }
+            let replies = inbox.takeReplies()
+            for reply in replies { effects += state.apply(reply) }
+            if !batch.isEmpty || !replies.isEmpty { dirty = true }
             for effect in effects {
                 switch effect {
                 case .quit: quit = true
@@ -108,9 +109,12 @@ public enum DashboardRunner {
             if now.timeIntervalSince(lastPaint) >= frame {
                 // (what a tick asks for is carried out on the next pass)
                 effects += state.apply(.tick(now))
-                screen.paint(state.render(width: width, height: height))
+                // A running build moves by itself (spinners, timers); an ended one only on news.
+                if dirty || !state.finished {
+                    screen.paint(state.render(width: width, height: height))
+                    dirty = false
+                }
                 lastPaint = now
-                dirty = false
             }
             if quit || screen.terminalGone { break }
             if closed {

@@ -37,7 +37,7 @@ enum ErrorPanel {
             }
             return Array(message(text, width: width, rows: 1, ellipsis: ellipsis).prefix(maxRows))
         }
-        if state.status == .failed, state.firstFailure == nil, let error = state.result?.error {
+        if state.status == .failed, !state.hasFailure, let error = state.result?.error {
             return Array(message("\(glyph) ERROR: " + error, width: width, rows: maxErrorRows, ellipsis: ellipsis).prefix(maxRows))
         }
         return []

@@ -20,16 +20,20 @@ enum HintBar {
             grid.put(state.ascii ? count.replacingOccurrences(of: "·", with: "|") : count, x: x, y: y, style: .dim, width: rect.maxX - x)
             return
         }
+        drawKeys(flash: state.flash, hints: hints(state), rect: rect, into: &grid)
+    }
+
+    /// The flash message, then `key label` pairs while they fit: the dashboard's and the home
+    /// screen's hint bars.
+    static func drawKeys(flash: String?, hints: [(String, String)], rect: Rect, into grid: inout CellGrid) {
         var x = rect.x
-        if let flash = state.flash {
-            x += grid.put(" " + flash + " ", x: x, y: y, style: .warning, width: rect.width)
-            x += 1
+        if let flash {
+            x += grid.put(" " + flash + " ", x: x, y: rect.y, style: .warning, width: rect.width) + 1
         }
-        for (key, label) in hints(state) {
-            let width = key.count + label.count + 3
-            guard x + width <= rect.maxX + 1 else { break }
-            x += grid.put(" " + key, x: x, y: y, style: .key, width: rect.maxX - x)
-            x += grid.put(" " + label + " ", x: x, y: y, style: .dim, width: rect.maxX - x)
+        for (key, label) in hints {
+            guard x + key.count + label.count + 3 <= rect.maxX + 1 else { break }
+            x += grid.put(" " + key, x: x, y: rect.y, style: .key, width: rect.maxX - x)
+            x += grid.put(" " + label + " ", x: x, y: rect.y, style: .dim, width: rect.maxX - x)
         }
     }
 
@@ -50,7 +54,7 @@ enum HintBar {
                         ("w", "wrap"), ("t", "time"), ("G", "end"), ("tab", "steps"), ("esc", "back")]
             }
             var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
-            if state.firstFailure != nil { hints.insert(("e", "error"), at: 2) }
+            if state.hasFailure { hints.insert(("e", "error"), at: 2) }
             return hints + [("c", "cache"), ("g", "timeline")]
         }
     }
@@ -72,7 +76,7 @@ enum HintBar {
                                  ("t", "time"), ("tab", "steps"), ("esc", "back")]
             }
             var hints = common + [(arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
-            if state.firstFailure != nil { hints.append(("e", "error")) }
+            if state.hasFailure { hints.append(("e", "error")) }
             return hints + [("c", "cache"), ("T", "timeline")]
         }
     }

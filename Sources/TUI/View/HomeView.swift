@@ -114,10 +114,6 @@ enum HomeView {
 
     private static func drawHints(_ state: HomeState, rect: Rect, into grid: inout CellGrid) {
         guard !rect.isEmpty else { return }
-        var x = rect.x
-        if let flash = state.flash {
-            x += grid.put(" " + flash + " ", x: x, y: rect.y, style: .warning, width: rect.width) + 1
-        }
         var hints: [(String, String)] = []
         if state.hasSelection {
             switch state.section {
@@ -129,10 +125,6 @@ enum HomeView {
         }
         hints += [("r", "refresh"), ("q", "quit")]
         if state.hasSelection { hints.append((state.ascii ? "j/k" : "↑↓", "move")) }
-        for (key, label) in hints {
-            guard x + key.count + label.count + 3 <= rect.maxX + 1 else { break }
-            x += grid.put(" " + key, x: x, y: rect.y, style: .key, width: rect.maxX - x)
-            x += grid.put(" " + label + " ", x: x, y: rect.y, style: .dim, width: rect.maxX - x)
-        }
+        HintBar.drawKeys(flash: state.flash, hints: hints, rect: rect, into: &grid)
     }
 }
