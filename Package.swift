@@ -23,10 +23,14 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CLinux",
+            path: "Sources/CLinux"
+        ),
         .target(
             name: "BuildCore",
             dependencies: [
-                "CZlib",
+                "CZlib", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/BuildCore"

@@ -40,6 +40,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.requireLocal("build")
+        MountNamespace.enterPrivate()
         let root = global.stateRoot
         var args: [String: String] = [:]
         for (k, v) in keyValues(buildArgs) { args[k] = v }

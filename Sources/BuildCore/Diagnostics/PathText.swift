@@ -13,4 +13,12 @@ public enum PathText {
         while parent.count > 1, parent.hasSuffix("/") { parent = parent.dropLast() }
         return parent.isEmpty ? "/" : String(parent)
     }
+
+    /// The last component: `a/b/` → `b`, `/` → `/`, `x` → `x` (as `NSString` would say).
+    public static func lastComponent(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/"), p.count > 1 else { return String(p) }
+        return String(p[p.index(after: slash)...])
+    }
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -13,10 +14,15 @@ public enum Mounter {
         try mount(source: "overlay", target: target, type: "overlay", flags: 0, options: options)
     }
 
+    /// A recursive bind. Read-only means read-only all the way down: `mount_setattr` with
+    /// `AT_RECURSIVE` (a plain `MS_REMOUNT | MS_RDONLY` leaves submounts writable); if the
+    /// kernel cannot do that, the bind is taken down again rather than left writable.
     public static func bind(_ source: String, target: String, readOnly: Bool) throws(ExecutorError) {
         try mount(source: source, target: target, type: nil, flags: UInt(MS_BIND | MS_REC), options: nil)
-        if readOnly {
-            try mount(source: source, target: target, type: nil, flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC), options: nil)
+        if readOnly && swb_make_readonly_recursive(target) != 0 {
+            let reason = String(cString: strerror(errno))
+            unmount(target)
+            throw ExecutorError.mountFailed("cannot make \(target) read-only: \(reason)")
         }
     }
 

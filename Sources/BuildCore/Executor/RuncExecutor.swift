@@ -23,49 +23,37 @@ public struct RuncExecutor: Executor {
     public func run(_ request: ExecRequest, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError) {
         let id = "swb-" + UUID().uuidString.lowercased().prefix(18).replacingOccurrences(of: "-", with: "")
         let bundle = bundleDirectory + "/" + id
-        let identity = UserResolver(rootfs: request.rootfs).resolve(request.op.user)
+        guard let identity = UserResolver(rootfs: request.rootfs).identity(request.op.user) else {
+            let name = request.op.user.split(separator: ":").first.map(String.init) ?? request.op.user
+            throw .runtimeFailed("unable to find user \(name): no matching entries in passwd file")
+        }
+        var stubs = MountStubs(rootfs: request.rootfs)
+        var network: NetworkSandbox?
         do {
             try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-            try Self.prepareRootfs(request, identity: identity)
+            try stubs.prepare(request, identity: identity)
             try Data(Self.hosts.utf8).write(to: URL(fileURLWithPath: bundle + "/hosts"))
             try Data(Self.resolvConf().utf8).write(to: URL(fileURLWithPath: bundle + "/resolv.conf"))
-            let spec = RuntimeSpec(request: request, identity: identity, bundle: bundle)
+            if request.op.network == .default { network = try NetworkSandbox(in: bundle) }
+            let spec = RuntimeSpec(request: request, identity: identity, bundle: bundle, networkNamespace: network?.path)
             try AtomicFile.write(spec.json(), to: bundle + "/config.json")
-        } catch let e as ExecutorError {
-            try? FileManager.default.removeItem(atPath: bundle)
-            throw e
         } catch {
+            network?.close()
+            stubs.remove()
             try? FileManager.default.removeItem(atPath: bundle)
+            if let e = error as? ExecutorError { throw e }
             throw .runtimeFailed("cannot prepare the container bundle: \(error)")
         }
-        defer { try? FileManager.default.removeItem(atPath: bundle) }
+        defer {
+            network?.close()
+            stubs.remove()
+            try? FileManager.default.removeItem(atPath: bundle)
+        }
         let status = try await launch(id: id, bundle: bundle, output: output)
         if Task.isCancelled { throw .canceled }
         guard status == 0 else {
             throw .processFailed(command: request.op.args.joined(separator: " "), exitCode: status)
-        }
-    }
-
-    /// Creates the working directory (as BuildKit does) and the mount points the spec needs.
-    static func prepareRootfs(_ request: ExecRequest, identity: UserResolver.Identity) throws {
-        let cwd = request.rootfs + "/" + request.op.cwd
-        if !FileManager.default.fileExists(atPath: cwd) {
-            try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
-            chown(cwd, identity.uid, identity.gid)
-        }
-        for m in request.mounts {
-            let target = request.rootfs + "/" + m.target
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: target, isDirectory: &isDir) { continue }
-            var sourceIsDir: ObjCBool = true
-            if case .bind = m.kind { _ = FileManager.default.fileExists(atPath: m.source, isDirectory: &sourceIsDir) }
-            if sourceIsDir.boolValue {
-                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-            } else {
-                try FileManager.default.createDirectory(atPath: PathText.parent(of: target), withIntermediateDirectories: true)
-                FileManager.default.createFile(atPath: target, contents: nil)
-            }
         }
     }
 

@@ -6,6 +6,8 @@ struct RuntimeSpec {
     let request: ExecRequest
     let identity: UserResolver.Identity
     let bundle: String
+    /// The network namespace a default-network step joins (`NetworkSandbox`).
+    var networkNamespace: String?
 
     static let defaultCapabilities = [
         "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -52,8 +54,10 @@ struct RuntimeSpec {
         for m in request.mounts {
             switch m.kind {
             case .bind:
+                // `rro`: read-only recursively, submounts included (runc and crun apply it with
+                // mount_setattr); `ro` would leave them writable.
                 mounts.append(["destination": m.target, "type": "bind", "source": m.source,
-                               "options": ["rbind", m.readOnly ? "ro" : "rw"]])
+                               "options": ["rbind", m.readOnly ? "rro" : "rw"]])
             case .tmpfs(let size):
                 var options = ["nosuid", "nodev", "mode=1777"]
                 if let size { options.append("size=\(size)") }
@@ -61,7 +65,13 @@ struct RuntimeSpec {
             }
         }
         var namespaces: [[String: Any]] = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
-        if op.network == .none { namespaces.append(["type": "network"]) }
+        switch op.network {
+        case .none: namespaces.append(["type": "network"])
+        case .default:
+            // Never the host's: a step without its sandbox gets an empty namespace.
+            if let networkNamespace { namespaces.append(["type": "network", "path": networkNamespace]) } else { namespaces.append(["type": "network"]) }
+        case .host: break
+        }
         var linux: [String: Any] = [
             "namespaces": namespaces,
             "maskedPaths": insecure ? [] : ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",

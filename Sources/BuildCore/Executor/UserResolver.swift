@@ -19,8 +19,8 @@ public struct UserResolver: Sendable {
     public func identity(_ spec: String) -> Identity? {
         if spec.isEmpty { return Identity(uid: 0, gid: 0, additionalGids: []) }
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        let passwd = Self.table(rootfs + "/etc/passwd")
-        let groups = Self.table(rootfs + "/etc/group")
+        let passwd = Self.table("/etc/passwd", in: rootfs)
+        let groups = Self.table("/etc/group", in: rootfs)
         var uid: UInt32
         var gid: UInt32 = 0
         if let n = UInt32(parts[0]) {
@@ -50,13 +50,11 @@ public struct UserResolver: Sendable {
         return Identity(uid: uid, gid: gid, additionalGids: extra)
     }
 
-    /// Like `identity`, falling back to root for an unknown name (the runtime reports it).
-    func resolve(_ spec: String) -> Identity {
-        identity(spec) ?? Identity(uid: 0, gid: 0, additionalGids: [])
-    }
-
-    static func table(_ path: String) -> [[String]] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+    /// The rows of the image's `path`, read inside the rootfs: a link `/etc/passwd -> /...` is
+    /// followed in the image, never to the host's file. Missing or unreadable means no rows.
+    static func table(_ path: String, in rootfs: String) -> [[String]] {
+        guard let data = try? ScopedPath.read(path, in: rootfs, limit: 16 << 20) else { return [] }
+        let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
     }
 }

@@ -16,6 +16,9 @@ extension ShellWordScanner {
             return lexer.skipUnsetEnv ? "$" + name : ""
         }
         position += 1
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > ShellLexer.maxNesting { throw .nestedTooDeeply }
         switch peek {
         case nil: throw .missingClosingBrace
         case "{", "}", ":": throw .badSubstitution

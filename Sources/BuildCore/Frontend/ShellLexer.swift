@@ -94,6 +94,8 @@ public enum ShellExpansionError: Error, Equatable, Sendable, CustomStringConvert
     /// A `#`, `%` or `/` pattern with an escape other than `\*`, `\?`, `\\`,
     /// `\}` or `\/`.
     case invalidPattern(pattern: String, reason: String)
+    /// `${…}` nested deeper than `ShellLexer.maxNesting`: refused rather than recursed into.
+    case nestedTooDeeply
 
     public var description: String {
         switch self {
@@ -106,6 +108,7 @@ public enum ShellExpansionError: Error, Equatable, Sendable, CustomStringConvert
         case .unterminatedDoubleQuote: "unexpected end of statement while looking for matching double-quote"
         case .unexpectedEnd(let character): "unexpected end of statement while looking for matching \(character)"
         case .invalidPattern(let pattern, let reason): "invalid pattern (\(pattern)) in substitution: \(reason)"
+        case .nestedTooDeeply: "substitution nested more than \(ShellLexer.maxNesting) levels deep"
         }
     }
 }
@@ -115,6 +118,10 @@ public enum ShellExpansionError: Error, Equatable, Sendable, CustomStringConvert
 /// The lexer is a value holding only configuration; each call scans its input
 /// afresh, so one lexer may be shared across tasks.
 public struct ShellLexer: Sendable {
+    /// The deepest `${…}` nesting expanded. Expansion recurses once per level, and a Dockerfile
+    /// is untrusted input: a bound keeps a hostile one from exhausting the stack.
+    public static let maxNesting = 64
+
     /// The Dockerfile escape character: `\` by default, `` ` `` after
     /// `# escape=``. Only its first Unicode scalar is used.
     public var escapeToken: Character
@@ -212,6 +219,8 @@ struct ShellWordScanner {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// How many `${` are open around the current position.
+    var nesting = 0
 
     init(_ word: String, lexer: ShellLexer, environment: ShellEnvironment) {
         var scalars = Array(word.unicodeScalars)

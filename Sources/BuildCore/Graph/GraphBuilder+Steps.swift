@@ -150,7 +150,15 @@ struct URLSource {
 
     init?(_ text: String) {
         guard text.hasPrefix("http://") || text.hasPrefix("https://"), let url = URL(string: text) else { return nil }
-        let last = url.lastPathComponent
-        filename = last.isEmpty || last == "/" ? "index.html" : last
+        filename = Self.filename(decodedPath: url.path)
+    }
+
+    /// The last component of the URL's decoded path, as BuildKit's `path.Base`: `%2F` in the
+    /// last segment splits it like any slash, so the name is always one plain component, never
+    /// `..`, empty or with a NUL byte (then "index.html").
+    static func filename(decodedPath: String) -> String {
+        let last = decodedPath.split(separator: "/").last.map(String.init) ?? ""
+        if last.isEmpty || last == "." || last == ".." || last.contains("\0") { return "index.html" }
+        return last
     }
 }

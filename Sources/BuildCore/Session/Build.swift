@@ -16,6 +16,8 @@ public struct BuildOutcome: Sendable {
 /// All state lives under `root`; nothing is left mounted or running when it returns, whatever
 /// happened (failure, cancellation).
 public struct Build: Sendable {
+    /// The largest Dockerfile read (BuildKit's frontend has no use for more either).
+    public static let maxDockerfileBytes = 4 << 20
     public let request: BuildRequest
     public let root: StateRoot
     public let buildID: String
@@ -76,13 +78,23 @@ public struct Build: Sendable {
     }
 
     func execute(events: AsyncStream<BuildEvent>.Continuation, started: Date, gate: OutputGate? = nil) async -> BuildOutcome {
-        let text = (try? String(contentsOfFile: request.dockerfilePath, encoding: .utf8))
+        // Read inside its own directory: a Dockerfile in an untrusted context that links to a
+        // host file is followed there, never to the host.
+        var text: String?
+        var readError = "cannot read \(request.dockerfilePath): no such file"
+        do {
+            text = try ScopedPath.read(PathText.lastComponent(of: request.dockerfilePath),
+                                       in: PathText.parent(of: request.dockerfilePath), limit: Self.maxDockerfileBytes)
+                .map { String(decoding: $0, as: UTF8.self) }
+        } catch {
+            readError = "cannot read the Dockerfile: \(error)"
+        }
         events.yield(BuildEvent(.buildStarted(BuildStart(
             buildID: buildID, contextPath: request.contextPath, dockerfilePath: request.dockerfilePath,
             dockerfileText: text ?? "", target: request.target, buildArgs: request.buildArgs, tags: request.tags,
             platform: Platform.host.description, noCache: request.noCache))))
         guard let text else {
-            return finish(events, .failed, started: started, error: "cannot read \(request.dockerfilePath)")
+            return finish(events, .failed, started: started, error: readError)
         }
         BuildSessionLock.cleanUpStale(root: root, runtime: request.runtime)
         let prepared: PreparedBuild

@@ -51,7 +51,8 @@ public struct ContextWalker: Sendable {
         candidates.append((context as NSString).appendingPathComponent(".dockerignore"))
         for path in candidates {
             // Decode leniently: an odd byte must not make the file look absent.
-            if let data = FileManager.default.contents(atPath: path) {
+            // Inside its directory: a link to a host file is not followed out of it.
+            if let data = try? ScopedPath.read(PathText.lastComponent(of: path), in: PathText.parent(of: path), limit: 16 << 20) {
                 return (DockerignoreFile.parse(String(decoding: data, as: UTF8.self)), path)
             }
         }

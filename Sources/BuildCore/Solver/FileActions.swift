@@ -145,8 +145,14 @@ enum FileActions {
 
     /// Hard-links (or copies) the context entries at or below `selection` into `dir`, so a bind
     /// mount of the context shows exactly what `.dockerignore` lets through.
+    /// The selection is resolved inside the context first: a link in the context to `/` or to
+    /// `../..` means the context's own root, never the host's.
     static func stageContext(_ context: BuildContext, selection: String, into dir: String) throws {
-        let prefix = String(StageResolver.join("/", selection).dropFirst())
+        let resolved = try ScopedPath.resolve(selection, in: context.root)
+        let prefix = resolved == context.root ? "" : String(resolved.dropFirst(context.root.count + 1))
+        guard prefix.isEmpty || context.entries.contains(where: { $0.path == prefix }) else {
+            throw SolveError(message: "failed to compute cache key: \"/\(prefix)\": not found (is it excluded by .dockerignore?)")
+        }
         for e in context.entries where prefix.isEmpty || e.path == prefix || e.path.hasPrefix(prefix + "/") {
             let rel = prefix.isEmpty ? e.path : String(e.path.dropFirst(prefix.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let target = rel.isEmpty ? dir : dir + "/" + rel

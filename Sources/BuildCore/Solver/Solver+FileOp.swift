@@ -20,13 +20,13 @@ extension Solver {
             try Task.checkCancellation()
             switch action {
             case .mkdir(let path, let mode, _, let ownerSpec):
-                let resolved = ScopedPath.resolve(path, in: merged)
+                let resolved = try ScopedPath.resolve(path, in: merged)
                 try FileActions.mkdirAll(resolved, mode: mode, owner: (try? owner(ownerSpec)) ?? nil)
             case .mkfile(let path, let mode, _, let content, let ownerSpec):
-                let resolved = ScopedPath.resolve(path, in: merged, followFinal: false)
+                let resolved = try ScopedPath.resolve(path, in: merged, followFinal: false)
                 try FileActions.writeFile(Data(content.utf8), at: resolved, mode: mode, owner: try owner(ownerSpec) ?? (0, 0))
             case .rm(let path, let allowNotFound):
-                let resolved = ScopedPath.resolve(path, in: merged, followFinal: false)
+                let resolved = try ScopedPath.resolve(path, in: merged, followFinal: false)
                 do {
                     try FileManager.default.removeItem(atPath: resolved)
                 } catch {
@@ -65,7 +65,7 @@ struct CopyPlanner {
         if pattern.isEmpty { return [""] }
         if !pattern.contains(where: { "*?[".contains($0) }) {
             var st = stat()
-            guard lstat(ScopedPath.resolve(pattern, in: sourceRoot, followFinal: false), &st) == 0 else {
+            guard let resolved = try? ScopedPath.resolve(pattern, in: sourceRoot), lstat(resolved, &st) == 0 else {
                 throw SolveError(message: "failed to compute cache key: \"/\(pattern)\": not found")
             }
             return [pattern]
@@ -82,16 +82,24 @@ struct CopyPlanner {
         return found
     }
 
-    func isDirectory(_ rel: String) -> Bool {
+    /// A matched source on the host: followed inside its root when it is a symlink, as BuildKit
+    /// follows a named source (links inside a copied directory stay links). `relative` is where
+    /// it ended up below the root.
+    func resolveSource(_ rel: String) throws -> (path: String, relative: String, isDirectory: Bool) {
+        let path = try ScopedPath.resolve(rel, in: sourceRoot)
         var st = stat()
-        return stat(rel.isEmpty ? sourceRoot : sourceRoot + "/" + rel, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        guard lstat(path, &st) == 0 else {
+            throw SolveError(message: "failed to compute cache key: \"/\(rel)\": not found")
+        }
+        let relative = path == sourceRoot ? "" : String(path.dropFirst(sourceRoot.count + 1))
+        return (path, relative, (st.st_mode & S_IFMT) == S_IFDIR)
     }
 
     func run() throws {
         let found = try matches()
         let exclude = try? PatternMatcher(patterns: action.excludes)
         let destination = action.destination
-        let destResolved = ScopedPath.resolve(destination, in: destinationRoot)
+        let destResolved = try ScopedPath.resolve(destination, in: destinationRoot)
         var st = stat()
         let destIsExistingDir = stat(destResolved, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
         let intoDirectory = destination.hasSuffix("/") || destIsExistingDir
@@ -105,9 +113,10 @@ struct CopyPlanner {
             return true
         }
         for m in found {
-            let src = m.isEmpty ? sourceRoot : sourceRoot + "/" + m
-            if action.attemptUnpack, !isDirectory(m), let archive = ArchiveUnpacker.archive(at: src) {
-                try FileActions.mkdirAll(ScopedPath.resolve(destination, in: destinationRoot))
+            let source = try resolveSource(m)
+            let src = source.path
+            if action.attemptUnpack, !source.isDirectory, let archive = ArchiveUnpacker.archive(at: src) {
+                try FileActions.mkdirAll(try ScopedPath.resolve(destination, in: destinationRoot))
                 try ArchiveUnpacker(rootfs: destinationRoot, destination: destination).unpack(archive, from: src)
                 continue
             }
@@ -115,26 +124,27 @@ struct CopyPlanner {
             if action.parents {
                 let parentRel = PathText.parent(of: m)
                 let base = StageResolver.join(destination, parentRel)
-                try FileActions.mkdirAll(ScopedPath.resolve(base, in: destinationRoot))
-                target = StageResolver.join(base, (m as NSString).lastPathComponent)
-            } else if isDirectory(m) {
+                try FileActions.mkdirAll(try ScopedPath.resolve(base, in: destinationRoot))
+                target = StageResolver.join(base, PathText.lastComponent(of: m))
+            } else if source.isDirectory {
                 target = destination
             } else {
-                target = intoDirectory ? StageResolver.join(destination, (m as NSString).lastPathComponent) : destination
+                target = intoDirectory ? StageResolver.join(destination, PathText.lastComponent(of: m)) : destination
             }
-            let resolvedTarget = ScopedPath.resolve(target, in: destinationRoot, followFinal: isDirectory(m))
+            // Followed to the end: copying onto a link writes where the link points, inside the image.
+            let resolvedTarget = try ScopedPath.resolve(target, in: destinationRoot)
             try FileActions.mkdirAll(PathText.parent(of: resolvedTarget))
-            if isDirectory(m) {
+            if source.isDirectory {
                 try FileActions.mkdirAll(resolvedTarget, owner: owner)
                 if let mode { chmod(resolvedTarget, mode_t(mode)) }
-                let prefix = m.isEmpty ? "" : m + "/"
+                let prefix = source.relative.isEmpty ? "" : source.relative + "/"
                 try FileActions.walk(src, relative: "") { rel, isDir in
                     guard fastIncluded(prefix + rel) else { return false }
                     try FileActions.copyEntry(from: src + "/" + rel, to: resolvedTarget + "/" + rel, owner: owner, mode: mode)
                     return isDir
                 }
             } else {
-                guard fastIncluded(m) || m.isEmpty else { continue }
+                guard fastIncluded(source.relative) || source.relative.isEmpty else { continue }
                 try FileActions.copyEntry(from: src, to: resolvedTarget, owner: owner, mode: mode)
             }
         }

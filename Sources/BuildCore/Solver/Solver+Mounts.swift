@@ -1,3 +1,5 @@
+import CLinux
+import CZlib
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -29,11 +31,7 @@ extension Solver {
             }
             if let env = spec.env { secretEnv.append(env + "=" + String(decoding: value, as: UTF8.self)) }
             guard let target = spec.target else { return [] }
-            let dir = "/dev/shm/swbuild-secret-" + UUID().uuidString.lowercased()
-            let file = dir + "/" + Digest.sha256(id).short
-            mkdir(dir, 0o700)
-            cleanups.append { try? FileManager.default.removeItem(atPath: dir) }
-            try FileActions.writeFile(value, at: file, mode: spec.mode ?? 0o400, owner: (spec.uid ?? 0, spec.gid ?? 0))
+            let file = try secretFile(value, id: id, spec: spec, cleanups: &cleanups)
             return [PreparedMount(kind: .bind, source: file, target: target, readOnly: true)]
         case .ssh:
             let id = spec.id ?? "default"
@@ -59,13 +57,80 @@ extension Solver {
             try FileActions.stageContext(context, selection: sub, into: staging)
             return staging
         }
-        return StageResolver.join(root, sub)
+        return try pinnedSource(sub, in: root, cleanups: &cleanups)
+    }
+
+    /// `path` inside `root` (a stage's or an image's files) bound read-only, recursively, onto a
+    /// mount point of the engine's own: the runtime and overlayfs are only ever handed that
+    /// point, never a path from the build that the host could resolve differently. The object
+    /// is opened once, inside the root (`openat2(RESOLVE_IN_ROOT)`), and bound through its
+    /// descriptor, so nothing is resolved twice.
+    func pinnedSource(_ path: String, in root: String, cleanups: inout [@Sendable () -> Void]) throws -> String {
+        let rootFD = open(root, swb_o_path() | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { throw SolveError(message: "cannot open \(root): \(FileActions.errnoText())") }
+        defer { close(rootFD) }
+        let fd = swb_openat_in_root(rootFD, path, swb_o_path(), 0)
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "not found" : FileActions.errnoText()
+            throw SolveError(message: "failed to mount \(GoQuote.quote(StageResolver.join("/", path))): \(reason)")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SolveError(message: "cannot stat \(path): \(FileActions.errnoText())") }
+        let point = snapshotter.runDirectory + "/src-" + UUID().uuidString.lowercased()
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard mkdir(point, 0o700) == 0 else { throw SolveError(message: "cannot create \(point): \(FileActions.errnoText())") }
+        } else {
+            let created = open(point, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            guard created >= 0 else { throw SolveError(message: "cannot create \(point): \(FileActions.errnoText())") }
+            close(created)
+        }
+        do {
+            try Mounter.bind("/proc/self/fd/\(fd)", target: point, readOnly: true)
+        } catch {
+            try? FileManager.default.removeItem(atPath: point)
+            throw error
+        }
+        cleanups.append {
+            Mounter.unmount(point)
+            try? FileManager.default.removeItem(atPath: point)
+        }
+        return point
+    }
+
+    /// A secret's bytes in a tmpfs of its own below the session directory. Builds run in a private
+    /// mount namespace (see `MountNamespace`), so the tmpfs is never visible to the host and is
+    /// gone when the build ends, is canceled or is killed.
+    func secretFile(_ value: Data, id: String, spec: MountSpec, cleanups: inout [@Sendable () -> Void]) throws -> String {
+        let dir = snapshotter.runDirectory + "/secret-" + UUID().uuidString.lowercased()
+        guard mkdir(dir, 0o700) == 0 else { throw SolveError(message: "cannot create \(dir): \(FileActions.errnoText())") }
+        do {
+            try Mounter.tmpfs(target: dir, sizeBytes: Int64(max(value.count + 65536, 1 << 20)), mode: 0o700)
+        } catch {
+            rmdir(dir)
+            throw error
+        }
+        cleanups.append {
+            Mounter.unmount(dir)
+            rmdir(dir)
+        }
+        let file = dir + "/" + Digest.sha256(id).short
+        try FileActions.writeFile(value, at: file, mode: spec.mode ?? 0o400, owner: (spec.uid ?? 0, spec.gid ?? 0))
+        return file
     }
 
     /// An overlay over `source` whose changes are thrown away after the step (`rw` binds).
     func writableLayer(over source: String, cleanups: inout [@Sendable () -> Void]) throws -> String {
         let scratch = snapshotter.runDirectory + "/rw-" + UUID().uuidString.lowercased()
         let upper = scratch + "/u", work = scratch + "/w", merged = scratch + "/m"
+        var st = stat()
+        if stat(source, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR {
+            // A single file: a private copy takes the step's writes.
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            cleanups.append { try? FileManager.default.removeItem(atPath: scratch) }
+            try FileActions.copyEntry(from: source, to: merged, owner: nil, mode: nil)
+            return merged
+        }
         for d in [upper, work, merged] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         try Mounter.overlay(lower: [source], upper: upper, work: work, target: merged)
         cleanups.append {
@@ -89,7 +154,7 @@ extension Solver {
             chown(data, spec.uid ?? 0, spec.gid ?? 0)
             if let index = m(spec, v) {
                 let (root, _) = try sourceRoot(input: index, vertex: v, inputs: inputs, cleanups: &cleanups)
-                try FileActions.copyTree(StageResolver.join(root, spec.source ?? "/"), into: data)
+                try FileActions.copyTree(try ScopedPath.resolve(spec.source ?? "/", in: root), into: data)
             }
             try? AtomicFile.write(Data(id.utf8), to: base + "/id")
         }

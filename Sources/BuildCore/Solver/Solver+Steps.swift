@@ -25,7 +25,8 @@ extension Solver {
             emit(.progress(ProgressUpdate(digest: v.digest, id: "downloading", current: Int64(data.count), total: Int64(data.count), completed: true)))
             let working = try snapshotter.mountWritable(.empty)
             do {
-                try FileActions.writeFile(data, at: working.merged + "/" + filename, mode: 0o600, owner: (0, 0))
+                try FileActions.writeFile(data, at: try ScopedPath.resolve(filename, in: working.merged, followFinal: false),
+                                          mode: 0o600, owner: (0, 0))
             } catch {
                 snapshotter.release(working)
                 throw error
