@@ -34,6 +34,30 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Takes the global options written before the subcommand out of `arguments` and hands them
+    /// on through their environment variables (`SWBUILD_ROOT`, `SWBUILD_HOST`), which every
+    /// subcommand reads; an option given after the subcommand still wins over them.
+    static func hoistingLeadingOptions(_ arguments: [String]) -> [String] {
+        let variables = ["--root": "SWBUILD_ROOT", "--host": "SWBUILD_HOST", "-H": "SWBUILD_HOST"]
+        var rest = arguments[...]
+        while let first = rest.first, first.hasPrefix("-") {
+            let (name, inline) = first.firstIndex(of: "=").map { (String(first[..<$0]), Optional(String(first[first.index(after: $0)...]))) }
+                ?? (first, nil)
+            guard let variable = variables[name] else { break }
+            rest = rest.dropFirst()
+            let value: String
+            if let inline {
+                value = inline
+            } else {
+                guard let next = rest.first else { exitWith(message: "\(name) needs a value") }
+                value = next
+                rest = rest.dropFirst()
+            }
+            setenv(variable, value, 1)
+        }
+        return Array(rest)
+    }
+
     /// For commands that only work on this machine.
     func requireLocal(_ command: String) {
         if let url = hostURL { exitWith(message: "\(command) runs on this machine only; --host \(url) (or SWBUILD_HOST) is not supported here") }

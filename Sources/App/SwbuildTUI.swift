@@ -12,5 +12,11 @@ struct SwbuildTUI: AsyncParsableCommand {
         subcommands: [HomeCommand.self, BuildCommand.self, AttachCommand.self, ReplayCommand.self, ImageCommand.self, HistoryCommand.self, DiskUsageCommand.self, PruneCommand.self, DebugCommand.self, RootCommand.self, BridgeCommand.self],
         defaultSubcommand: HomeCommand.self
     )
+
+    /// Global options may come before the subcommand, as docker's do (`swbuild-tui --root DIR
+    /// build .`, `swbuild-tui -H ssh://host attach`).
+    static func main() async {
+        await main(GlobalOptions.hoistingLeadingOptions(Array(Swift.CommandLine.arguments.dropFirst())))
+    }
 }
 
