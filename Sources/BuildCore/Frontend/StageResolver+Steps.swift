@@ -45,7 +45,8 @@ extension StageResolver {
         case .workdir(let dir):
             let expanded = try x(dir)
             state.workdir = Self.join(state.workdir, expanded)
-            instruction = .workdir(state.workdir)
+            // The config keeps an absolute WORKDIR as written (`//a//b`), as BuildKit does.
+            instruction = .workdir(expanded.hasPrefix("/") ? expanded : state.workdir)
         case .user(let u):
             let expanded = try x(u)
             state.user = expanded

@@ -43,6 +43,8 @@ public struct ImageConfigBuilder: Sendable {
         if config.config == nil { c.env = [GraphBuilder.defaultPath] }
         for s in stages {
             let stage = plan.stages[s]
+            // ENTRYPOINT clears an inherited CMD, not one this stage set (BuildKit's cmdSet).
+            var cmdSet = false
             for step in stage.steps {
                 var empty = true
                 var createdBy = step.text
@@ -57,8 +59,12 @@ public struct ImageConfigBuilder: Sendable {
                 case .env(let pairs):
                     var env = c.env ?? []
                     for p in pairs {
-                        env.removeAll { $0.hasPrefix(p.key + "=") }
-                        env.append(p.key + "=" + p.value)
+                        // Set again, a variable keeps its place (BuildKit's addEnv).
+                        if let i = env.firstIndex(where: { $0 == p.key || $0.hasPrefix(p.key + "=") }) {
+                            env[i] = p.key + "=" + p.value
+                        } else {
+                            env.append(p.key + "=" + p.value)
+                        }
                     }
                     c.env = env
                     createdBy = "ENV " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -69,10 +75,11 @@ public struct ImageConfigBuilder: Sendable {
                     createdBy = "LABEL " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 case .cmd(let cl):
                     c.cmd = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
+                    cmdSet = true
                     createdBy = "CMD " + JSONText.strings(c.cmd ?? []).rendered
                 case .entrypoint(let cl):
                     c.entrypoint = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
-                    c.cmd = nil
+                    if !cmdSet { c.cmd = nil }
                     createdBy = "ENTRYPOINT " + JSONText.strings(c.entrypoint ?? []).rendered
                 case .shell(let s):
                     c.shell = s
@@ -80,7 +87,7 @@ public struct ImageConfigBuilder: Sendable {
                     c.user = u
                 case .expose(let ports):
                     var exposed = c.exposedPorts ?? [:]
-                    for p in ports { exposed[p.contains("/") ? p : p + "/tcp"] = EmptyObject() }
+                    for p in ports.flatMap(Self.exposedPorts) { exposed[p] = EmptyObject() }
                     c.exposedPorts = exposed
                 case .volume(let vols):
                     var volumes = c.volumes ?? [:]
@@ -106,6 +113,19 @@ public struct ImageConfigBuilder: Sendable {
         config.config = c
         config.history = history
         return config
+    }
+
+    /// One EXPOSE word as the config's keys: `8000-8002` is three ports, the protocol defaults to
+    /// tcp and is lower-cased (`9999/UDP` → `9999/udp`), as docker's nat.ParsePortSpecs.
+    static func exposedPorts(_ word: String) -> [String] {
+        let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
+        let proto = parts.count > 1 ? parts[1].lowercased() : "tcp"
+        let spec = parts.first ?? word
+        let bounds = spec.split(separator: "-", maxSplits: 1)
+        if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), low <= high, high - low < 65536 {
+            return (low...high).map { "\($0)/\(proto)" }
+        }
+        return [spec + "/" + proto]
     }
 
     static func nanos(_ d: Duration) -> Int64 {

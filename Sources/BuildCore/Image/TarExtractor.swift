@@ -39,6 +39,13 @@ struct TarExtractor {
     }
 
     var mode: Mode
+    /// ADD --chown: every extracted entry gets this owner (modern BuildKit), not the archive's.
+    var owner: (uid: UInt32, gid: UInt32)?
+
+    init(mode: Mode, owner: (uid: UInt32, gid: UInt32)? = nil) {
+        self.mode = mode
+        self.owner = owner
+    }
 
     func extract(_ reader: TarReader, into directory: String) throws {
         let target = try ConfinedDirectory(root: directory)
@@ -84,7 +91,8 @@ struct TarExtractor {
                 kind = .fifo
                 try ConfinedDirectory.createNode(parent, name, type: S_IFIFO, major: 0, minor: 0, display: display)
             }
-            try ConfinedDirectory.setMetadata(parent, name, kind: kind, mode: entry.mode, uid: entry.uid, gid: entry.gid,
+            try ConfinedDirectory.setMetadata(parent, name, kind: kind, mode: entry.mode,
+                                              uid: owner.map { Int($0.uid) } ?? entry.uid, gid: owner.map { Int($0.gid) } ?? entry.gid,
                                               mtime: entry.mtime, xattrs: entry.xattrs.filter { !$0.key.hasPrefix("trusted.") },
                                               skipTime: kind == .directory, display: display)
         }

@@ -14,6 +14,8 @@ struct ArchiveUnpacker {
     let rootfs: String
     /// The directory to unpack into, as a path inside the rootfs.
     let destination: String
+    /// `ADD --chown`: the owner of every entry; nil keeps the archive's.
+    var owner: (uid: UInt32, gid: UInt32)?
 
     /// The file at `path` as a tar stream, or nil when it is not a tar archive, plain or
     /// compressed (ADD then copies it as it is). The first block of the decompressed stream
@@ -31,7 +33,7 @@ struct ArchiveUnpacker {
     func unpack(_ archive: TarReader, from path: String) throws {
         let name = (path as NSString).lastPathComponent
         do {
-            try TarExtractor(mode: .add(destination: destination)).extract(archive, into: rootfs)
+            try TarExtractor(mode: .add(destination: destination), owner: owner).extract(archive, into: rootfs)
         } catch let error as ImageError {
             switch error {
             case .unsafeEntry(let entry, _) where (try? ConfinedDirectory.components(entry)) == nil:

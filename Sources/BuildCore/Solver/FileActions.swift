@@ -35,7 +35,8 @@ enum FileActions {
         fchown(fd, owner.0, owner.1)
     }
 
-    /// Creates `path` and missing parents (root-owned 0755 parents, as BuildKit).
+    /// Creates `path` and missing parents; every directory it creates gets `mode` and `owner`
+    /// (BuildKit's MkdirAllAndChownNew: WORKDIR under USER, COPY --chown), existing ones are left.
     static func mkdirAll(_ path: String, mode: UInt32 = 0o755, owner: (UInt32, UInt32)? = nil) throws {
         var st = stat()
         if stat(path, &st) == 0 {
@@ -43,7 +44,7 @@ enum FileActions {
             return
         }
         let parent = PathText.parent(of: path)
-        if !parent.isEmpty && parent != path { try mkdirAll(parent) }
+        if !parent.isEmpty && parent != path { try mkdirAll(parent, mode: mode, owner: owner) }
         if mkdir(path, mode_t(mode)) != 0 && errno != EEXIST { throw Failure("cannot create directory \(path): \(errnoText())") }
         chmod(path, mode_t(mode))
         if let owner { chown(path, owner.0, owner.1) }

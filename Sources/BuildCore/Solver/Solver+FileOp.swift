@@ -10,6 +10,8 @@ extension Solver {
         let users = UserResolver(rootfs: merged)
         func owner(_ spec: String?) throws -> (UInt32, UInt32)? {
             guard let spec, !spec.isEmpty else { return nil }
+            // `--chown=1234` alone means 1234:1234 (BuildKit's chown of file ops), whatever passwd says.
+            if let n = UInt32(spec) { return (n, n) }
             guard let id = users.identity(spec) else {
                 let name = spec.split(separator: ":").first.map(String.init) ?? spec
                 throw SolveError(message: "unable to find user \(name): no matching entries in passwd file")
@@ -52,6 +54,8 @@ struct CopyPlanner {
     let owner: (UInt32, UInt32)
 
     var mode: UInt32? { action.mode.flatMap { UInt32($0, radix: 8) } }
+    /// Directories COPY creates (destination, missing parents): `--chmod`'s mode, else 0755.
+    var dirMode: UInt32 { mode ?? 0o755 }
 
     func matches() throws -> [String] {
         let pattern = String(StageResolver.join("/", action.source).dropFirst())
@@ -112,19 +116,37 @@ struct CopyPlanner {
             if let exclude, !action.excludes.isEmpty, (try? exclude.matchesOrParentMatches(rel)) == true { return false }
             return true
         }
+        // Files linked to each other stay linked in the copy (one instruction's scope, as BuildKit).
+        var links: [String: String] = [:]
+        func copy(_ from: String, _ to: String) throws {
+            var st = stat()
+            if lstat(from, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink > 1 {
+                let key = "\(st.st_dev):\(st.st_ino)"
+                if let first = links[key] {
+                    var existing = stat()
+                    if lstat(to, &existing) == 0 {
+                        if (existing.st_mode & S_IFMT) == S_IFDIR { try? FileManager.default.removeItem(atPath: to) } else { unlink(to) }
+                    }
+                    if link(first, to) == 0 { return }
+                }
+                links[key] = to
+            }
+            try FileActions.copyEntry(from: from, to: to, owner: owner, mode: mode)
+        }
         for m in found {
             let source = try resolveSource(m)
             let src = source.path
             if action.attemptUnpack, !source.isDirectory, let archive = ArchiveUnpacker.archive(at: src) {
-                try FileActions.mkdirAll(try ScopedPath.resolve(destination, in: destinationRoot))
-                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination).unpack(archive, from: src)
+                try FileActions.mkdirAll(try ScopedPath.resolve(destination, in: destinationRoot), mode: dirMode, owner: owner)
+                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination, owner: action.owner == nil ? nil : owner)
+                    .unpack(archive, from: src)
                 continue
             }
             var target: String
             if action.parents {
                 let parentRel = PathText.parent(of: m)
                 let base = StageResolver.join(destination, parentRel)
-                try FileActions.mkdirAll(try ScopedPath.resolve(base, in: destinationRoot))
+                try FileActions.mkdirAll(try ScopedPath.resolve(base, in: destinationRoot), mode: dirMode, owner: owner)
                 target = StageResolver.join(base, PathText.lastComponent(of: m))
             } else if source.isDirectory {
                 target = destination
@@ -133,19 +155,19 @@ struct CopyPlanner {
             }
             // Followed to the end: copying onto a link writes where the link points, inside the image.
             let resolvedTarget = try ScopedPath.resolve(target, in: destinationRoot)
-            try FileActions.mkdirAll(PathText.parent(of: resolvedTarget))
+            try FileActions.mkdirAll(PathText.parent(of: resolvedTarget), mode: dirMode, owner: owner)
             if source.isDirectory {
-                try FileActions.mkdirAll(resolvedTarget, owner: owner)
-                if let mode { chmod(resolvedTarget, mode_t(mode)) }
+                // A destination directory that exists keeps its mode and owner; a new one gets them.
+                try FileActions.mkdirAll(resolvedTarget, mode: dirMode, owner: owner)
                 let prefix = source.relative.isEmpty ? "" : source.relative + "/"
                 try FileActions.walk(src, relative: "") { rel, isDir in
                     guard fastIncluded(prefix + rel) else { return false }
-                    try FileActions.copyEntry(from: src + "/" + rel, to: resolvedTarget + "/" + rel, owner: owner, mode: mode)
+                    try copy(src + "/" + rel, resolvedTarget + "/" + rel)
                     return isDir
                 }
             } else {
                 guard fastIncluded(source.relative) || source.relative.isEmpty else { continue }
-                try FileActions.copyEntry(from: src, to: resolvedTarget, owner: owner, mode: mode)
+                try copy(src, resolvedTarget)
             }
         }
     }
