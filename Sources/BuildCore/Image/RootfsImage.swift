@@ -27,7 +27,9 @@ public struct RootfsImage: Sendable {
         _ = try ImageStore.normalize(name)   // a bad name fails before the tarball is read
         let layers = store.layerStore
         let existing = Set(try layers.all())
-        let id = try layers.importLayer(blobAt: tarball)
+        // The user's own tarball (a debootstrap rootfs has /dev nodes), as `docker import` takes it;
+        // devices in untrusted input (ADD, base images) are another matter.
+        let id = try layers.importLayer(blobAt: tarball, allowDevices: true)
         do {
             let created = CanonicalJSON.timestamp(sourceDateEpoch ?? Int64(Date().timeIntervalSince1970))
             let config = ImageConfig(

@@ -42,8 +42,10 @@ struct Exporting {
         if needsImage {
             image = try ImageExporter(layerStore: layerStore).export(layers: layers, config: config, compression: compression,
                                                                   sourceDateEpoch: request.sourceDateEpoch)
-            events.yield(BuildEvent(.progress(ProgressUpdate(digest: exportVertex, id: "exporting layers", current: Int64(layers.count),
-                                                             total: Int64(layers.count), completed: true))))
+            // Bytes, as BuildKit counts them: the compressed layer blobs of the image.
+            let bytes = image?.layers.reduce(Int64(0)) { $0 + $1.blob.size } ?? 0
+            events.yield(BuildEvent(.progress(ProgressUpdate(digest: exportVertex, id: "exporting layers", current: bytes,
+                                                             total: bytes, completed: true))))
         }
         var written: [String] = []
         for output in outputs {
