@@ -98,6 +98,7 @@ enum ScopedPath {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
         guard n > 0 else { throw Failure(path: display, reason: "cannot read back its location: \(errnoText())") }
+        guard n < buffer.count - 1 else { throw Failure(path: display, reason: "resolves to a path longer than \(PATH_MAX) bytes") }
         let text = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if text.hasSuffix(" (deleted)") { throw Failure(path: display, reason: "removed while it was resolved") }
         return text

@@ -110,7 +110,16 @@ struct CopyPlanner {
         if found.count > 1 && !intoDirectory {
             throw SolveError(message: "When using COPY with more than one source file, the destination must be a directory and end with a /")
         }
-        let contextIndex = context.map { Set($0.entries.map(\.path)) }
+        // What the context sends: its entries, and the directories above them (an exception such
+        // as `!logs/keep.log` under an excluded `logs` brings the directory along, as BuildKit's).
+        let contextIndex = context.map { context in
+            var index = Set(context.entries.map(\.path))
+            for e in context.entries {
+                var parent = PathText.parent(of: e.path)
+                while !parent.isEmpty, parent != "/", index.insert(parent).inserted { parent = PathText.parent(of: parent) }
+            }
+            return index
+        }
         let fastIncluded: (String) -> Bool = { rel in
             if let contextIndex, !contextIndex.contains(rel) { return false }
             if let exclude, !action.excludes.isEmpty, (try? exclude.matchesOrParentMatches(rel)) == true { return false }
