@@ -83,7 +83,9 @@ public struct BuildSummary: Sendable, Codable, Equatable {
         self.init(id: id, started: began, status: status,
                   duration: finish?.duration ?? max(0, (lastTime ?? began).timeIntervalSince(began)),
                   steps: finish?.steps ?? completions.count,
-                  cachedSteps: finish?.cachedSteps ?? completions.values.filter { $0 == .cached }.count,
+                  // A build that did not finish counts what the dashboard counted: its cached steps.
+                  cachedSteps: (finish?.status == .succeeded ? finish?.cachedSteps : nil)
+                      ?? completions.values.filter { $0 == .cached }.count,
                   target: start?.target, dockerfile: start?.dockerfilePath, contextPath: start?.contextPath,
                   tags: start?.tags ?? [], platform: start?.platform, imageDigest: finish?.imageDigest,
                   error: finish?.error)
