@@ -38,6 +38,10 @@ static inline int swb_openat_in_root(int dirfd, const char *path, int flags, uns
     return (int)r;
 }
 
+/* pipe2(O_CLOEXEC): both ends close-on-exec from the start, so a process spawned by another
+   thread in between never inherits them. */
+static inline int swb_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
+
 struct swb_mount_attr { uint64_t attr_set; uint64_t attr_clr; uint64_t propagation; uint64_t userns_fd; };
 #define SWB_MOUNT_ATTR_RDONLY 0x00000001
 #define SWB_AT_RECURSIVE 0x8000

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,9 @@ import Glibc
 final class NetworkSandbox: @unchecked Sendable {
     let path: String
     private let slirp: pid_t
+    /// The write end of slirp4netns's exit pipe: when this process goes, however it goes, the
+    /// pipe closes and slirp4netns exits (`--exit-fd`), so none outlives a killed build.
+    private let exitPipe: Int32
 
     /// Where Debian installs it; nothing else is searched.
     static let slirpCandidates = ["/usr/bin/slirp4netns", "/usr/local/bin/slirp4netns"]
@@ -43,7 +47,7 @@ final class NetworkSandbox: @unchecked Sendable {
             throw .runtimeFailed("cannot create the step's network namespace: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         do {
-            slirp = try Self.startSlirp(binary, namespace: path)
+            (slirp, exitPipe) = try Self.startSlirp(binary, namespace: path)
         } catch {
             Mounter.unmount(path)
             unlink(path)
@@ -54,14 +58,17 @@ final class NetworkSandbox: @unchecked Sendable {
     /// Starts slirp4netns with its readiness pipe as descriptor 3 (Foundation's `Process` cannot
     /// hand over a descriptor past standard error, and slirp4netns writes warnings to both) and
     /// waits until it has configured the namespace's tap device.
-    private static func startSlirp(_ binary: String, namespace: String) throws(ExecutorError) -> pid_t {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw .runtimeFailed("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    private static func startSlirp(_ binary: String, namespace: String) throws(ExecutorError) -> (pid_t, Int32) {
+        var fds: [Int32] = [-1, -1], exit: [Int32] = [-1, -1]
+        guard swb_pipe_cloexec(&fds) == 0 else { throw .runtimeFailed("cannot create a pipe: \(String(cString: strerror(errno)))") }
         defer { Glibc.close(fds[0]) }
+        guard swb_pipe_cloexec(&exit) == 0 else {
+            Glibc.close(fds[1])
+            throw .runtimeFailed("cannot create a pipe: \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(exit[0]) }
         let arguments = [binary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp",
-                         "--ready-fd=3", "--netns-type=path", namespace, "tap0"]
+                         "--ready-fd=3", "--exit-fd=4", "--netns-type=path", namespace, "tap0"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -69,6 +76,7 @@ final class NetworkSandbox: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
+        posix_spawn_file_actions_adddup2(&actions, exit[0], 4)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         // The caller's threads block signals; the child starts with none blocked.
@@ -82,16 +90,20 @@ final class NetworkSandbox: @unchecked Sendable {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, binary, &actions, &attributes, argv, environ)
         Glibc.close(fds[1])
-        guard rc == 0 else { throw .runtimeFailed("cannot start slirp4netns: \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            Glibc.close(exit[1])
+            throw .runtimeFailed("cannot start slirp4netns: \(String(cString: strerror(rc)))")
+        }
         // It writes "1" once the tap device is up; end of file means it died.
         var byte: UInt8 = 0
         var n = 0
         repeat { n = read(fds[0], &byte, 1) } while n < 0 && errno == EINTR
         guard n == 1, byte == UInt8(ascii: "1") else {
             stop(pid)
+            Glibc.close(exit[1])
             throw .runtimeFailed("slirp4netns could not configure the step's network")
         }
-        return pid
+        return (pid, exit[1])
     }
 
     private static func stop(_ pid: pid_t) {
@@ -103,6 +115,7 @@ final class NetworkSandbox: @unchecked Sendable {
     /// Stops slirp4netns and releases the namespace.
     func close() {
         Self.stop(slirp)
+        Glibc.close(exitPipe)
         Mounter.unmount(path)
         unlink(path)
     }

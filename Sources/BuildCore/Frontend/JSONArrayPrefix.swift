@@ -48,39 +48,64 @@ enum JSONArrayPrefix {
             while let c = peek(), c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { pos += 1 }
         }
 
-        /// Skips any JSON value; false on a syntax error.
+        /// Go's decoder gives up past this nesting ("exceeded max depth"): the words are then not
+        /// JSON, as in BuildKit.
+        static let maxDepth = 10_000
+
+        /// Skips any JSON value; false on a syntax error. Iterative, with its open brackets on a
+        /// stack of its own: a Dockerfile is untrusted input and may nest without end.
         mutating func value() -> Bool {
-            skipSpace()
-            guard let c = peek() else { return false }
-            switch c {
-            case UInt8(ascii: "\""):
-                return string() != nil
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                let object = c == UInt8(ascii: "{")
-                let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
-                pos += 1
+            var open: [UInt8] = []   // the closers still expected, innermost last
+            while true {
+                // A value.
                 skipSpace()
-                if peek() == close { pos += 1; return true }
-                while true {
+                guard let c = peek() else { return false }
+                switch c {
+                case UInt8(ascii: "\""):
+                    guard string() != nil else { return false }
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    let object = c == UInt8(ascii: "{")
+                    let close = object ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    pos += 1
                     skipSpace()
-                    if object {
-                        guard peek() == UInt8(ascii: "\""), string() != nil else { return false }
-                        skipSpace()
-                        guard peek() == UInt8(ascii: ":") else { return false }
+                    if peek() == close {
                         pos += 1
+                    } else {
+                        guard open.count < Self.maxDepth else { return false }
+                        open.append(close)
+                        if object && !key() { return false }
+                        continue
                     }
-                    guard value() else { return false }
+                case UInt8(ascii: "t"): guard literal("true") else { return false }
+                case UInt8(ascii: "f"): guard literal("false") else { return false }
+                case UInt8(ascii: "n"): guard literal("null") else { return false }
+                default: guard number() else { return false }
+                }
+                // After a value: close what ends here, or go on to the next element.
+                while let close = open.last {
                     skipSpace()
                     guard let d = peek() else { return false }
                     pos += 1
-                    if d == close { return true }
-                    if d != UInt8(ascii: ",") { return false }
+                    if d == close {
+                        open.removeLast()
+                        continue
+                    }
+                    guard d == UInt8(ascii: ",") else { return false }
+                    if close == UInt8(ascii: "}") && !key() { return false }
+                    break
                 }
-            case UInt8(ascii: "t"): return literal("true")
-            case UInt8(ascii: "f"): return literal("false")
-            case UInt8(ascii: "n"): return literal("null")
-            default: return number()
+                if open.isEmpty { return true }
             }
+        }
+
+        /// An object member's `"key":`, before its value.
+        mutating func key() -> Bool {
+            skipSpace()
+            guard peek() == UInt8(ascii: "\""), string() != nil else { return false }
+            skipSpace()
+            guard peek() == UInt8(ascii: ":") else { return false }
+            pos += 1
+            return true
         }
 
         mutating func literal(_ word: String) -> Bool {

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -eu
+mkdir sub && echo hi > sub/f

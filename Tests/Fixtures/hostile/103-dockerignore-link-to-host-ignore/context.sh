@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -eu
+ln -s /root/.swbuild-canary/ignore .dockerignore
