@@ -85,11 +85,12 @@ struct ArchiveUnpackerTests {
         let device = scratch.path + "/device.tar"
         try TarTests.archive([(TarEntry(path: "dev/null", kind: .characterDevice, mode: 0o666, deviceMajor: 1, deviceMinor: 3), Data())])
             .write(to: URL(fileURLWithPath: device))
-        do {
+        // BuildKit's ADD creates device nodes (inside the image; the step's device cgroup and the
+        // engine's own reads never open them).
+        if getuid() == 0 {
             try Self.unpack(device, into: rootfs)
-            Issue.record("a device node was created")
-        } catch let error as SolveError {
-            #expect(error.message == "cannot unpack device.tar: \"dev/null\" is a device node, which ADD does not create")
+            var st = stat()
+            #expect(lstat(rootfs + "/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/escape"))
     }

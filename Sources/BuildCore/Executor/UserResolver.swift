@@ -50,6 +50,28 @@ public struct UserResolver: Sendable {
         return Identity(uid: uid, gid: gid, additionalGids: extra)
     }
 
+    /// The owner a file op's `--chown` gives, as BuildKit's file ops resolve it (not as RUN's
+    /// USER): a number is that uid and the same gid; a name is looked up in the image's passwd and
+    /// means 0:0 when it is not there; `:group` (a number, or a name in /etc/group) then sets the
+    /// gid, an unknown group name leaving the user's.
+    public func chownOwner(_ spec: String) -> (uid: UInt32, gid: UInt32) {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        var uid: UInt32 = 0, gid: UInt32 = 0
+        if let n = UInt32(parts[0]) {
+            (uid, gid) = (n, n)
+        } else if let row = Self.table("/etc/passwd", in: rootfs).first(where: { $0.count > 3 && $0[0] == parts[0] }) {
+            (uid, gid) = (UInt32(row[2]) ?? 0, UInt32(row[3]) ?? 0)
+        }
+        if parts.count == 2 {
+            if let n = UInt32(parts[1]) {
+                gid = n
+            } else if let row = Self.table("/etc/group", in: rootfs).first(where: { $0.count > 2 && $0[0] == parts[1] }) {
+                gid = UInt32(row[2]) ?? gid
+            }
+        }
+        return (uid, gid)
+    }
+
     /// The rows of the image's `path`, read inside the rootfs: a link `/etc/passwd -> /...` is
     /// followed in the image, never to the host's file. Missing or unreadable means no rows.
     static func table(_ path: String, in rootfs: String) -> [[String]] {

@@ -25,6 +25,9 @@ public struct FrontendOptions: Sendable {
     /// ENV of base images by reference, when the caller already knows their configs, so that
     /// `ENV PATH=$PATH:/x` sees the image's PATH as it does in BuildKit.
     public var baseImageEnvironment: [String: [KeyValuePair]]
+    /// WORKDIR, USER and ONBUILD triggers of base images by reference: a child stage's steps run
+    /// where and as whom the image says, after its triggers.
+    public var baseImageSetup: [String: BaseImageSetup] = [:]
     /// `--build-context` by name. A name replaces, as BuildKit does, a `FROM`/`--from`
     /// reference to an image or to a stage of that name.
     public var namedContexts: [String: NamedContext]
@@ -38,6 +41,19 @@ public struct FrontendOptions: Sendable {
         self.targetPlatform = targetPlatform
         self.buildPlatform = buildPlatform
         self.baseImageEnvironment = baseImageEnvironment
+    }
+}
+
+/// What a child stage takes from a base image's config besides its ENV.
+public struct BaseImageSetup: Sendable, Equatable {
+    public var workingDir: String
+    public var user: String
+    public var onBuild: [String]
+
+    public init(workingDir: String = "", user: String = "", onBuild: [String] = []) {
+        self.workingDir = workingDir
+        self.user = user
+        self.onBuild = onBuild
     }
 }
 
@@ -59,6 +75,9 @@ public struct ResolvedStep: Sendable, Equatable {
     public var sources: [StageSource]
     /// `[stage i/n] INSTRUCTION` index within the stage, 1-based.
     public var indexInStage: Int
+    /// ENV names an ARG declared later with a value: RUN sees the ARG's value (BuildKit sets both on
+    /// the same state in order), the image config keeps the ENV's.
+    public var argumentsOverEnvironment: Set<String> = []
 }
 
 /// A stage with its base resolved, its dependencies known and its steps expanded.

@@ -27,7 +27,12 @@ extension StageResolver {
                     value = g
                 }
                 expanded.append(ArgDeclaration(name: decl.name, defaultValue: value))
-                if let value { state.arguments.set(decl.name, value) } else { state.arguments.declare(decl.name) }
+                if let value {
+                    state.arguments.set(decl.name, value)
+                    if state.environment.value(decl.name) != nil { state.argumentsOverEnvironment.insert(decl.name) }
+                } else {
+                    state.arguments.declare(decl.name)
+                }
             }
             instruction = .arg(expanded)
         case .env(let pairs):
@@ -36,7 +41,10 @@ extension StageResolver {
                 let kv = KeyValuePair(key: try x(p.key), value: try x(p.value))
                 out.append(kv)
             }
-            for kv in out { state.environment.set(kv.key, kv.value) }
+            for kv in out {
+                state.environment.set(kv.key, kv.value)
+                state.argumentsOverEnvironment.remove(kv.key)
+            }
             instruction = .env(out)
         case .label(let pairs):
             var out: [KeyValuePair] = []
@@ -55,7 +63,18 @@ extension StageResolver {
             state.shell = s
         case .expose(let ports):
             var out: [String] = []
-            for p in ports { out.append(try x(p)) }
+            for p in ports {
+                let word = try x(p)
+                // As docker's nat.ParsePortSpec: each port of a range a 16-bit number.
+                let spec = word.split(separator: "/", maxSplits: 1).first.map(String.init) ?? word
+                if !spec.contains(":") {
+                    let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+                    if bounds.contains(where: { UInt16($0) == nil }) {
+                        throw FrontendError(.invalidArgument, "Invalid containerPort: \(spec)", at: at)
+                    }
+                }
+                out.append(word)
+            }
             instruction = .expose(out)
         case .volume(let vols):
             var out: [String] = []
@@ -108,7 +127,7 @@ extension StageResolver {
         return ResolvedStep(instruction: instruction, location: at, text: located.text, heredocs: located.heredocs,
                             environment: before.environment.pairs, arguments: before.arguments.pairs,
                             workdir: before.workdir, user: before.user, shell: before.shell,
-                            sources: sources, indexInStage: index)
+                            sources: sources, indexInStage: index, argumentsOverEnvironment: before.argumentsOverEnvironment)
     }
 
     /// `path.Join(cwd, dir)` for relative paths, cleaned; absolute paths cleaned as they are.

@@ -10,6 +10,29 @@ public struct StageResolver: Sendable {
         self.options = options
     }
 
+    /// ONBUILD triggers as instructions, located at the stage's FROM (their own text is not in
+    /// this Dockerfile) and named `ONBUILD …` in progress.
+    static func onBuildInstructions(_ triggers: [String], stage: Stage, fileName: String) throws(FrontendError) -> [LocatedInstruction] {
+        var out: [LocatedInstruction] = []
+        for trigger in triggers {
+            let parsed: Dockerfile
+            do {
+                parsed = try Dockerfile.parse("FROM scratch\n" + trigger + "\n", fileName: fileName)
+            } catch {
+                throw FrontendError(.syntax, "invalid ONBUILD trigger \(GoQuote.quote(trigger)) of the base: \(error.message)", at: stage.location)
+            }
+            guard parsed.stages.count == 1 else {
+                throw FrontendError(.syntax, "FROM isn't allowed as an ONBUILD trigger", at: stage.location)
+            }
+            for var located in parsed.stages[0].instructions {
+                located.location = stage.location
+                located.text = "ONBUILD " + located.text
+                out.append(located)
+            }
+        }
+        return out
+    }
+
     /// Args any stage may use without declaring them (passed through to RUN when given).
     static let proxyArgs: Set<String> = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
                                          "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]
@@ -49,18 +72,27 @@ public struct StageResolver: Sendable {
                 platform = parsed
             }
             var state: StageState
+            // The base's ONBUILD triggers run first (BuildKit's dispatchOnBuildTriggers).
+            var triggers: [String] = []
             switch source {
             case .stage(let i):
                 state = resolved[i].finalState
+                triggers = resolved[i].steps.compactMap { if case .onbuild(let t) = $0.instruction { t } else { nil } }
             case .image(let ref):
                 state = StageState(environment: OrderedEnvironment(options.baseImageEnvironment[ref]?.map { ($0.key, $0.value) } ?? []))
+                if let setup = options.baseImageSetup[ref] {
+                    if !setup.workingDir.isEmpty { state.workdir = setup.workingDir }
+                    if !setup.user.isEmpty { state.user = setup.user }
+                    triggers = setup.onBuild
+                }
             case .scratch, .context:
                 state = StageState(environment: OrderedEnvironment([]))
             }
             state.arguments = OrderedEnvironment([])
             var rs = ResolvedStage(stage: stage, baseResolved: base, source: source, dependsOn: [], steps: [], platform: platform)
             if case .stage = source { rs.dependsOn.append(source) }
-            for (n, located) in stage.instructions.enumerated() {
+            let instructions = try Self.onBuildInstructions(triggers, stage: stage, fileName: dockerfile.fileName) + stage.instructions
+            for (n, located) in instructions.enumerated() {
                 let step = try resolveStep(located, index: n + 1, state: &state, global: global, stage: stage,
                                            byName: byName, count: dockerfile.stages.count, consumed: &consumed)
                 for s in step.sources where !rs.dependsOn.contains(s) {
@@ -151,6 +183,8 @@ struct StageState: Sendable, Equatable {
     var workdir = "/"
     var user: String?
     var shell = ["/bin/sh", "-c"]
+    /// ENV names whose value RUN takes from a later ARG.
+    var argumentsOverEnvironment: Set<String> = []
 
     /// What words are expanded against: ARGs, then ENV overriding them (as BuildKit documents).
     var expansionEnvironment: OrderedEnvironment {

@@ -58,7 +58,9 @@ extension Lowering {
     /// The process environment: ENV (base image's and the stage's), then ARGs not shadowed by ENV,
     /// and a default PATH when none is set, as BuildKit does.
     func environment(for step: ResolvedStep) -> [String] {
-        var env = step.environment.map { "\($0.key)=\($0.value)" }
+        let overriding = Dictionary(step.arguments.filter { step.argumentsOverEnvironment.contains($0.key) }.map { ($0.key, $0.value) },
+                                    uniquingKeysWith: { _, last in last })
+        var env = step.environment.map { "\($0.key)=\(overriding[$0.key] ?? $0.value)" }
         let envKeys = Set(step.environment.map(\.key))
         for arg in step.arguments where !envKeys.contains(arg.key) {
             env.append("\(arg.key)=\(arg.value)")
@@ -106,6 +108,7 @@ extension Lowering {
                 continue
             }
             var action = CopyAction(input: 0, source: source, destination: destination, owner: copy.chown, mode: copy.chmod)
+            action.allowEmptyWildcard = true   // dockerfile2llb copies with AllowEmptyWildcard
             action.parents = copy.parents
             action.excludes = copy.excludes
             if copy.isAdd, let url = URLSource(source) {

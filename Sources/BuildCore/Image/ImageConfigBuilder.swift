@@ -40,11 +40,17 @@ public struct ImageConfigBuilder: Sendable {
         config.created = time
         var c = config.config ?? ImageConfig.ContainerConfig()
         var history = config.history ?? []
-        if config.config == nil { c.env = [GraphBuilder.defaultPath] }
+        if baseConfig == nil {
+            // BuildKit's empty image (FROM scratch): the default PATH and `/`.
+            c.env = [GraphBuilder.defaultPath]
+            c.workingDir = "/"
+        }
         for s in stages {
             let stage = plan.stages[s]
             // ENTRYPOINT clears an inherited CMD, not one this stage set (BuildKit's cmdSet).
             var cmdSet = false
+            // The base's triggers ran at the start of this stage: they are not passed on.
+            c.onBuild = nil
             for step in stage.steps {
                 var empty = true
                 var createdBy = step.text
@@ -74,11 +80,13 @@ public struct ImageConfigBuilder: Sendable {
                     c.labels = labels
                     createdBy = "LABEL " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 case .cmd(let cl):
-                    c.cmd = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
+                    let cmd = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
+                    c.cmd = cmd.isEmpty ? nil : cmd   // `CMD []` is null in BuildKit's config
                     cmdSet = true
                     createdBy = "CMD " + JSONText.strings(c.cmd ?? []).rendered
                 case .entrypoint(let cl):
-                    c.entrypoint = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
+                    let entrypoint = cl.isShellForm ? step.shell + [cl.arguments.joined(separator: " ")] : cl.arguments
+                    c.entrypoint = entrypoint.isEmpty ? nil : entrypoint
                     if !cmdSet { c.cmd = nil }
                     createdBy = "ENTRYPOINT " + JSONText.strings(c.entrypoint ?? []).rendered
                 case .shell(let s):

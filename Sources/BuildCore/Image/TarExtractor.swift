@@ -26,7 +26,8 @@ struct TarExtractor {
         /// the way the container sees it (`ScopedPath`: symlinks followed relative to the root,
         /// `..` stopped at its top), so the image's own links such as `/bin -> usr/bin` work
         /// and a link to `/` means the image's root, never the host's; the resolved parents
-        /// are then walked as for layers. `.wh.` names are plain files; device nodes are refused.
+        /// are then walked as for layers. `.wh.` names are plain files; device nodes are created,
+        /// as BuildKit's ADD does (the engine never opens one, a step's device cgroup neither).
         case add(destination: String)
     }
 
@@ -83,7 +84,7 @@ struct TarExtractor {
                 try link(entry, parent: parent, leaf: name, display: display, in: target)
                 continue   // a hardlink shares its target's inode and metadata
             case .characterDevice, .blockDevice:
-                guard case .layer(allowDevices: true) = mode else { throw ImageError.deviceNotAllowed(path: entry.path) }
+                if case .layer(allowDevices: false) = mode { throw ImageError.deviceNotAllowed(path: entry.path) }
                 kind = entry.kind == .characterDevice ? .characterDevice : .blockDevice
                 try ConfinedDirectory.createNode(parent, name, type: entry.kind == .characterDevice ? S_IFCHR : S_IFBLK,
                                                  major: entry.deviceMajor, minor: entry.deviceMinor, display: display)

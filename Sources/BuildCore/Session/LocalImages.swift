@@ -22,6 +22,12 @@ public struct LocalImages: ImageResolver {
     }
 
     /// The ENV of an image, for expanding `$VAR` in later instructions as BuildKit does.
+    /// WORKDIR, USER and ONBUILD of the image's config, when it is in the store.
+    func setup(_ reference: String) -> BaseImageSetup? {
+        guard let image = try? store.resolve(reference), let config = image.config.config else { return nil }
+        return BaseImageSetup(workingDir: config.workingDir ?? "", user: config.user ?? "", onBuild: config.onBuild ?? [])
+    }
+
     func environment(_ reference: String) -> [KeyValuePair]? {
         guard let image = try? store.resolve(reference) else { return nil }
         return (image.config.config?.env ?? []).map { entry in

@@ -33,7 +33,9 @@ extension Build {
         // First pass to learn the base images, then resolve again with their ENV.
         let firstPlan = try StageResolver(options: options).resolve(dockerfile)
         for stage in firstPlan.stages {
-            if case .image(let ref) = stage.source, let env = images.environment(ref) { options.baseImageEnvironment[ref] = env }
+            guard case .image(let ref) = stage.source else { continue }
+            if let env = images.environment(ref) { options.baseImageEnvironment[ref] = env }
+            if let setup = images.setup(ref) { options.baseImageSetup[ref] = setup }
         }
         let plan = try StageResolver(options: options).resolve(dockerfile)
         try checkEntitlements(plan)

@@ -8,7 +8,8 @@ import Foundation
 /// The entries go through the extractor image layers use, in its ADD mode
 /// (`TarExtractor.Mode.add`): each entry's parent is resolved inside the rootfs the way the
 /// container sees it, so an archive (or the image's own symlinks) can never write outside the
-/// image; `..` or absolute names, and device nodes, are refused with a clear error.
+/// image; `..` or absolute names are refused with a clear error. Device nodes are created, as
+/// BuildKit does.
 struct ArchiveUnpacker {
     /// The rootfs being written.
     let rootfs: String

@@ -8,25 +8,20 @@ extension Solver {
     func applyFileOp(_ file: FileOp, vertex v: Vertex, inputs: [VertexResult], merged: String,
                      cleanups: inout [@Sendable () -> Void]) async throws {
         let users = UserResolver(rootfs: merged)
-        func owner(_ spec: String?) throws -> (UInt32, UInt32)? {
+        func owner(_ spec: String?) -> (UInt32, UInt32)? {
             guard let spec, !spec.isEmpty else { return nil }
-            // `--chown=1234` alone means 1234:1234 (BuildKit's chown of file ops), whatever passwd says.
-            if let n = UInt32(spec) { return (n, n) }
-            guard let id = users.identity(spec) else {
-                let name = spec.split(separator: ":").first.map(String.init) ?? spec
-                throw SolveError(message: "unable to find user \(name): no matching entries in passwd file")
-            }
-            return (id.uid, id.gid)
+            let resolved = users.chownOwner(spec)
+            return (resolved.uid, resolved.gid)
         }
         for action in file.actions {
             try Task.checkCancellation()
             switch action {
             case .mkdir(let path, let mode, _, let ownerSpec):
                 let resolved = try ScopedPath.resolve(path, in: merged)
-                try FileActions.mkdirAll(resolved, mode: mode, owner: (try? owner(ownerSpec)) ?? nil)
+                try FileActions.mkdirAll(resolved, mode: mode, owner: owner(ownerSpec))
             case .mkfile(let path, let mode, _, let content, let ownerSpec):
                 let resolved = try ScopedPath.resolve(path, in: merged, followFinal: false)
-                try FileActions.writeFile(Data(content.utf8), at: resolved, mode: mode, owner: try owner(ownerSpec) ?? (0, 0))
+                try FileActions.writeFile(Data(content.utf8), at: resolved, mode: mode, owner: owner(ownerSpec) ?? (0, 0))
             case .rm(let path, let allowNotFound):
                 let resolved = try ScopedPath.resolve(path, in: merged, followFinal: false)
                 do {
@@ -37,7 +32,7 @@ extension Solver {
             case .copy(let c):
                 let (root, context) = try sourceRoot(input: c.input, vertex: v, inputs: inputs, cleanups: &cleanups)
                 try CopyPlanner(action: c, sourceRoot: root, context: context, destinationRoot: merged,
-                                owner: try owner(c.owner) ?? (0, 0)).run()
+                                owner: owner(c.owner)).run()
             }
         }
     }
@@ -51,7 +46,12 @@ struct CopyPlanner {
     let sourceRoot: String
     let context: BuildContext?
     let destinationRoot: String
-    let owner: (UInt32, UInt32)
+    /// `--chown`; nil keeps the owners of a stage's files and makes the context's root's.
+    let owner: (UInt32, UInt32)?
+
+    /// The owner of copied entries: `--chown`, else 0:0 from the context (BuildKit's context
+    /// transfer resets them), else the source's own (nil).
+    var entryOwner: (UInt32, UInt32)? { owner ?? (context != nil ? (0, 0) : nil) }
 
     var mode: UInt32? { action.mode.flatMap { UInt32($0, radix: 8) } }
     /// Directories COPY creates (destination, missing parents): `--chmod`'s mode, else 0755.
@@ -61,6 +61,7 @@ struct CopyPlanner {
         let pattern = String(StageResolver.join("/", action.source).dropFirst())
         if let context {
             let found = ContextSelection.match(action.source, in: context.entries)
+            // A wildcard may match nothing when the op allows it (dockerfile2llb's COPY does); a name must exist.
             if found.isEmpty && !(pattern.contains(where: { "*?[".contains($0) }) && action.allowEmptyWildcard) {
                 throw SolveError(message: "failed to compute cache key: \"/\(pattern)\": not found (is it excluded by .dockerignore?)")
             }
@@ -126,6 +127,8 @@ struct CopyPlanner {
             return true
         }
         // Files linked to each other stay linked in the copy (one instruction's scope, as BuildKit).
+        // Each source is copied on its own (BuildKit copies every wildcard match separately): links
+        // between two matches are not kept, links inside one copied directory are.
         var links: [String: String] = [:]
         func copy(_ from: String, _ to: String) throws {
             var st = stat()
@@ -140,14 +143,15 @@ struct CopyPlanner {
                 }
                 links[key] = to
             }
-            try FileActions.copyEntry(from: from, to: to, owner: owner, mode: mode)
+            try FileActions.copyEntry(from: from, to: to, owner: entryOwner, mode: mode)
         }
         for m in found {
+            links = [:]
             let source = try resolveSource(m)
             let src = source.path
             if action.attemptUnpack, !source.isDirectory, let archive = ArchiveUnpacker.archive(at: src) {
                 try FileActions.mkdirAll(try ScopedPath.resolve(destination, in: destinationRoot), mode: dirMode, owner: owner)
-                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination, owner: action.owner == nil ? nil : owner)
+                try ArchiveUnpacker(rootfs: destinationRoot, destination: destination, owner: owner)
                     .unpack(archive, from: src)
                 continue
             }

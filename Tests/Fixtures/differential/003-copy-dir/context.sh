@@ -1,0 +1,2 @@
+mkdir -p src/empty
+chmod 0750 src/sub

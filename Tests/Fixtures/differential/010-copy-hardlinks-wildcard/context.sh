@@ -1,0 +1,2 @@
+echo shared > h1
+ln h1 h2

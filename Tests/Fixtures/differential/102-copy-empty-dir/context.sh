@@ -1,0 +1,2 @@
+mkdir -p empty nested/inner
+chmod 0705 empty

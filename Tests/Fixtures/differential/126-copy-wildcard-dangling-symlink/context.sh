@@ -1,0 +1,3 @@
+echo t > target
+ln -s target lgood
+ln -s missing ldangling
