@@ -152,7 +152,8 @@ cleanup() {
     trap - EXIT INT TERM
     if [ -n "$BUILD_PID" ]; then kill -9 "$BUILD_PID" 2>/dev/null; wait "$BUILD_PID" 2>/dev/null; fi
     local p f r
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    # SIGKILL: a suite started by a test runner may inherit a mask that blocks SIGTERM.
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
     if [ -d "$WORK" ]; then
         for r in "$WORK"/cases/*/root "$WORK"/base-root; do [ -d "$r" ] && kill_runc_leftovers "$r"; done

@@ -42,6 +42,14 @@ static inline int swb_openat_in_root(int dirfd, const char *path, int flags, uns
    thread in between never inherits them. */
 static inline int swb_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
 
+/* glibc 2.34+ (declared only under _GNU_SOURCE): close every descriptor from `from` up in the
+   spawned child, so it inherits nothing but what it was handed. */
+#include <spawn.h>
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int swb_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 struct swb_mount_attr { uint64_t attr_set; uint64_t attr_clr; uint64_t propagation; uint64_t userns_fd; };
 #define SWB_MOUNT_ATTR_RDONLY 0x00000001
 #define SWB_AT_RECURSIVE 0x8000

@@ -77,6 +77,7 @@ final class NetworkSandbox: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
         posix_spawn_file_actions_adddup2(&actions, exit[0], 4)
+        swb_spawn_close_from(&actions, 5)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         // The caller's threads block signals; the child starts with none blocked.
