@@ -78,7 +78,8 @@ import Testing
         #expect(error("FROM a\nRUN --mount=type=cache,target=/x,sharing=odd true\n")?.message == "unsupported sharing value \"odd\"")
         #expect(error("FROM a\nRUN --mount=type=bind,target=/x,uid=1 true\n")?.message == "uid not allowed for \"bind\" type mounts")
         #expect(error("FROM a\nRUN --mount=type=cache,targte=/x true\n")?.message.hasPrefix("unexpected key 'targte'") == true)
-        #expect(error("FROM a\nRUN --mount=type=tmpfs true\n")?.message == "mount target is required for type=tmpfs")
+        // No target is the working directory (BuildKit); the parser accepts it.
+        #expect(error("FROM a\nRUN --mount=type=tmpfs true\n") == nil)
         #expect(error("FROM a\nRUN --mount=type=bind,target=/x,sharing=locked true\n")?.message == "invalid cache sharing set for bind mount")
         #expect(error("FROM a\nRUN --network=bridge true\n")?.message == "unsupported network mode \"bridge\"")
         #expect(error("FROM a\nRUN --mount=type=cache,target=/x true\n")?.kind == nil)

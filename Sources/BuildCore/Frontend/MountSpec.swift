@@ -145,12 +145,13 @@ extension MountSpec {
             if target == nil { target = "/run/buildkit/ssh_agent.\(sshIndex)" }
             if mode == nil { mode = 0o600 }
         case .cache:
-            guard let target, !target.isEmpty else { throw ParseFailure("mount target is required for type=cache") }
-            if id == nil || id?.isEmpty == true { id = target }
+            // No target: the working directory (the resolver joins it, and names the cache after it).
+            if id == nil || id?.isEmpty == true, let target, !target.isEmpty { id = target }
             if sharing == nil { sharing = .shared }
             if mode == nil { mode = 0o755 }
         case .bind, .tmpfs:
-            guard let target, !target.isEmpty else { throw ParseFailure("mount target is required for type=\(kind.rawValue)") }
+            // No target means the working directory, as in BuildKit (`--mount=from=binaries`).
+            break
         }
     }
 

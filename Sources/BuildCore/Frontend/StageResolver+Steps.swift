@@ -111,7 +111,16 @@ extension StageResolver {
             for var m in r.mounts {
                 if let v = m.from { m.from = try x(v) }
                 if let v = m.source { m.source = try x(v) }
-                if let v = m.target { m.target = Self.join(state.workdir, try x(v)) }
+                if let v = m.target {
+                    m.target = Self.join(state.workdir, try x(v))
+                } else if m.kind == .bind || m.kind == .cache || m.kind == .tmpfs {
+                    // BuildKit mounts a mount without a target at the working directory.
+                    m.target = state.workdir
+                    if m.kind == .cache && (m.id ?? "").isEmpty { m.id = state.workdir }
+                }
+                if (m.kind == .bind || m.kind == .cache || m.kind == .tmpfs) && m.target == "/" {
+                    throw FrontendError(.invalidMount, "invalid mount target \"/\"", at: at)
+                }
                 if let v = m.id { m.id = try x(v) }
                 if let v = m.env { m.env = try x(v) }
                 if let from = m.from, !from.isEmpty {
