@@ -123,20 +123,8 @@ ETC_DOCKER_EXISTED=0; [ -d /etc/docker ] && ETC_DOCKER_EXISTED=1
 RUN_DOCKER_EXISTED=0; [ -d /run/docker ] && RUN_DOCKER_EXISTED=1  # dockerd makes /run/docker/plugins
 BUILD_PIDS=()
 
-mounts_under() {
-    # Mount points at or below $1, deepest first.
-    findmnt -rn -o TARGET 2>/dev/null | awk -v p="$1" 'index($0, p "/") == 1 || $0 == p' | sort -r
-}
-
-unmount_under() {
-    local m
-    for _ in 1 2 3 4 5; do
-        for m in $(mounts_under "$1"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-        [ -z "$(mounts_under "$1")" ] && return 0
-        sleep 0.2
-    done
-    [ -z "$(mounts_under "$1")" ]
-}
+# shellcheck source=lib/mounts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/mounts.sh"
 
 # Processes whose command line names the work directory (our dockerd, its containerd, shims,
 # runc): the directory is unique to this run, so nothing else matches.

@@ -105,20 +105,8 @@ PIDS=()
 BUILD_PID=""
 PLANTED=0
 
-mounts_under() {
-    # Mount points at or below $1, deepest first.
-    findmnt -rn -o TARGET 2>/dev/null | awk -v p="$1" 'index($0, p "/") == 1 || $0 == p' | sort -r
-}
-
-unmount_under() {
-    local m
-    for _ in 1 2 3; do
-        for m in $(mounts_under "$1"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-        [ -z "$(mounts_under "$1")" ] && return 0
-        sleep 0.2
-    done
-    [ -z "$(mounts_under "$1")" ]
-}
+# shellcheck source=lib/mounts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/mounts.sh"
 
 # Containers the runtime still knows under a state root: "STATEDIR ID" lines.
 runc_leftovers() {
