@@ -10,8 +10,8 @@ import Glibc
 /// package archives but never a service listening on the builder's 127.0.0.1. `--network=none`
 /// is an empty namespace and `--network=host` (with `--allow network.host`) the host's own.
 ///
-/// The namespace is kept by a bind mount of its nsfs file in the step's bundle, which the runtime
-/// joins by path; `slirp4netns` is started sandboxed (its own mount namespace, seccomp) and
+/// The namespace is kept by a bind mount of its nsfs file in the build's session directory, which
+/// the runtime joins by path; `slirp4netns` is started sandboxed (its own mount namespace, seccomp) and
 /// reports its readiness through a pipe before the step starts. `close()` stops both.
 final class NetworkSandbox: @unchecked Sendable {
     let path: String
@@ -25,11 +25,12 @@ final class NetworkSandbox: @unchecked Sendable {
 
     static var slirpBinary: String? { slirpCandidates.first { access($0, X_OK) == 0 } }
 
-    init(in directory: String) throws(ExecutorError) {
+    /// A new namespace kept at `path` (a file this creates).
+    init(at path: String) throws(ExecutorError) {
         guard let binary = Self.slirpBinary else {
             throw .runtimeFailed("RUN needs slirp4netns for its private network (apt-get install slirp4netns), or use RUN --network=none")
         }
-        path = directory + "/netns"
+        self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw .runtimeFailed("cannot create \(path)")
         }
@@ -119,5 +120,40 @@ final class NetworkSandbox: @unchecked Sendable {
         Glibc.close(exitPipe)
         Mounter.unmount(path)
         unlink(path)
+    }
+}
+
+/// A build's network sandboxes, reused from one step to the next as BuildKit pools its network
+/// namespaces: setting one up (a namespace, slirp4netns) costs more than the step it serves in
+/// many Dockerfiles. A step leaves nothing behind in it: its processes die with its PID
+/// namespace, and with BuildKit's capabilities (no CAP_NET_ADMIN) it cannot change addresses,
+/// routes or firewall rules. Steps that run at the same time each get their own.
+final class NetworkPool: @unchecked Sendable {
+    private let directory: String
+    private let lock = NSLock()
+    private var idle: [NetworkSandbox] = []
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// An idle sandbox, or a new one.
+    func take() throws(ExecutorError) -> NetworkSandbox {
+        lock.lock()
+        let reused = idle.popLast()
+        lock.unlock()
+        if let reused { return reused }
+        return try NetworkSandbox(at: directory + "/netns-" + UUID().uuidString.lowercased())
+    }
+
+    /// Hands a sandbox back once its step's container is gone.
+    func give(_ sandbox: NetworkSandbox) {
+        lock.lock()
+        idle.append(sandbox)
+        lock.unlock()
+    }
+
+    deinit {
+        for sandbox in idle { sandbox.close() }
     }
 }

@@ -13,11 +13,14 @@ public struct RuncExecutor: Executor {
     public var stateDirectory: String
     /// Where bundles are written (the build session's scratch area).
     public var bundleDirectory: String
+    /// The default network of RUN steps, reused between steps.
+    let networks: NetworkPool
 
     public init(runtime: String = "runc", stateDirectory: String, bundleDirectory: String) {
         self.runtime = runtime
         self.stateDirectory = stateDirectory
         self.bundleDirectory = bundleDirectory
+        networks = NetworkPool(directory: bundleDirectory)
     }
 
     public func run(_ request: ExecRequest, output: @escaping @Sendable (Int, Data) -> Void) async throws(ExecutorError) {
@@ -35,18 +38,19 @@ public struct RuncExecutor: Executor {
             try stubs.prepare(request, identity: identity)
             try Data(Self.hosts.utf8).write(to: URL(fileURLWithPath: bundle + "/hosts"))
             try Data(Self.resolvConf().utf8).write(to: URL(fileURLWithPath: bundle + "/resolv.conf"))
-            if request.op.network == .default { network = try NetworkSandbox(in: bundle) }
+            if request.op.network == .default { network = try networks.take() }
             let spec = RuntimeSpec(request: request, identity: identity, bundle: bundle, networkNamespace: network?.path)
             try AtomicFile.write(spec.json(), to: bundle + "/config.json")
         } catch {
-            network?.close()
+            if let network { networks.give(network) }
             stubs.remove()
             try? FileManager.default.removeItem(atPath: bundle)
             if let e = error as? ExecutorError { throw e }
             throw .runtimeFailed("cannot prepare the container bundle: \(error)")
         }
         defer {
-            network?.close()
+            // Only after the container is gone (launch waits for the runtime to exit).
+            if let network { networks.give(network) }
             stubs.remove()
             try? FileManager.default.removeItem(atPath: bundle)
         }
