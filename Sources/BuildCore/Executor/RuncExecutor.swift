@@ -113,11 +113,13 @@ public struct RuncExecutor: Executor {
             }
         } onCancel: {
             // Kill the container's init (its PID namespace dies with it). The container may not
-            // be registered yet when the cancel arrives: keep trying until `runc run` is gone.
+            // be registered, or not started, when the cancel arrives, and a kill sent while it is
+            // being created can land before its process exists: keep killing until `runc run`
+            // itself is gone.
             Thread.detachNewThread {
-                for _ in 0..<100 where !exited.isSet {
-                    if RuntimeLocator.killInit(state: state, id: id) || RuntimeLocator.kill(runtime: runtime, state: state, id: id) {
-                        return
+                for _ in 0..<600 where !exited.isSet {
+                    if !RuntimeLocator.killInit(state: state, id: id) {
+                        RuntimeLocator.kill(runtime: runtime, state: state, id: id)
                     }
                     usleep(100_000)
                 }
