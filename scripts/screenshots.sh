@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || scripts/setup.sh
-python3 -c "import PIL" 2>/dev/null || scripts/setup.sh   # python3-pil and fonts come from setup
+# Debian's python3 (python3-pil and fonts come from setup), not another python3 first on PATH.
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+"$py" -c "import PIL" 2>/dev/null || scripts/setup.sh
 swift build --product swbuild-tui >/dev/null
 bin=$PWD/.build/debug/swbuild-tui
 root=$(mktemp -d /tmp/swbuild-shots.XXXXXX)
@@ -27,7 +30,7 @@ start() { # start CMD...: run a command in a fresh tmux session of W x H
 }
 shot() { # shot NAME: capture the pane with colours and render it
   tmux capture-pane -t shots -e -p > "$work/$1.ansi"
-  python3 scripts/ansi2png.py "$work/$1.ansi" "screenshots/$1.png" --cols "$W" --rows "$H"
+  "$py" scripts/ansi2png.py "$work/$1.ansi" "screenshots/$1.png" --cols "$W" --rows "$H"
   echo "screenshots/$1.png"
 }
 keys() { tmux send-keys -t shots "$@"; }
