@@ -35,7 +35,12 @@ struct Exporting {
         events.yield(BuildEvent(.vertexStarted(exportVertex)))
         let started = Date()
         let layerStore = prepared.snapshotter.layers
-        let compression = LayerCompression(rawValue: request.compression) ?? .gzip
+        // Compression only where a compressed blob is asked for: an image that only goes to the
+        // local store keeps its layers uncompressed (valid OCI, and nothing to wait for); archives
+        // get gzip unless an output says otherwise.
+        let archives = outputs.contains { $0.kind == .oci || $0.kind == .docker }
+        let explicit = outputs.compactMap(\.compression).first
+        let compression = explicit ?? (archives ? (LayerCompression(rawValue: request.compression) ?? .gzip) : .none)
         let layers = snapshot.layers.map { LayerID($0) }
         let needsImage = outputs.contains { $0.kind != .local && $0.kind != .tar }
         var image: ExportedImage?
