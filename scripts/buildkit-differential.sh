@@ -113,41 +113,14 @@ done
 # Short paths: containerd's sockets live under the exec root (a unix socket path has 108 bytes).
 WORK=$(mktemp -d /tmp/swbd-XXXX) || fatal "mktemp failed"
 chmod 755 "$WORK"
-SOCK=$WORK/s
-DHOST=unix://$SOCK
-DOCKERD_PID=""
 ROOT=$WORK/r
-KEY_JSON=/etc/docker/key.json
-KEY_JSON_EXISTED=0; [ -e "$KEY_JSON" ] && KEY_JSON_EXISTED=1
-ETC_DOCKER_EXISTED=0; [ -d /etc/docker ] && ETC_DOCKER_EXISTED=1
-RUN_DOCKER_EXISTED=0; [ -d /run/docker ] && RUN_DOCKER_EXISTED=1  # dockerd makes /run/docker/plugins
 BUILD_PIDS=()
+PREFIX=buildkit-differential
+# shellcheck source=lib/dockerd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/dockerd.sh"
 
 # shellcheck source=lib/mounts.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/mounts.sh"
-
-# Processes whose command line names the work directory (our dockerd, its containerd, shims,
-# runc): the directory is unique to this run, so nothing else matches.
-work_pids() {
-    pgrep -f -- "$WORK/" 2>/dev/null | grep -vx "$$" || true
-}
-
-stop_dockerd() {
-    local pid=$DOCKERD_PID p
-    [ -z "$pid" ] && [ -s "$WORK/p" ] && pid=$(cat "$WORK/p" 2>/dev/null)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    DOCKERD_PID=""
-    # containerd (dockerd's managed one) and shims normally exit with it; anything left goes.
-    for _ in $(seq 30); do [ -z "$(work_pids)" ] && break; sleep 0.1; done
-    for p in $(work_pids); do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in $(work_pids); do kill -KILL "$p" 2>/dev/null; done
-}
 
 # Containers runc still knows under swbuild's state root (a build killed mid-step).
 kill_runc_leftovers() {
@@ -173,11 +146,6 @@ cleanup() {
     for p in "${BUILD_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     stop_dockerd
     kill_runc_leftovers
-    if [ "$KEY_JSON_EXISTED" = 0 ]; then
-        rm -f "$KEY_JSON"
-        [ "$ETC_DOCKER_EXISTED" = 0 ] && rmdir /etc/docker 2>/dev/null
-    fi
-    [ "$RUN_DOCKER_EXISTED" = 0 ] && rmdir /run/docker/plugins /run/docker 2>/dev/null
     if unmount_under "$WORK"; then
         if [ "$KEEP" = 1 ]; then
             echo "buildkit-differential: kept $WORK" >&2
@@ -197,58 +165,15 @@ if [ -S /run/containerd/containerd.sock ]; then
     echo "buildkit-differential: note: a system containerd runs (/run/containerd/containerd.sock); dockerd 20.10 will use it instead of its own" >&2
 fi
 
-echo '{}' > "$WORK/daemon.json"
-mkdir -p "$WORK/dockercfg"
-export DOCKER_CONFIG=$WORK/dockercfg
-export DOCKER_BUILDKIT=1
-export BUILDKIT_PROGRESS=plain
 T0=$(date +%s.%N)
-# In a session of its own: a Ctrl-C on the terminal reaches the script, which stops it in order.
-setsid "$DOCKERD" --config-file "$WORK/daemon.json" --iptables=false --ip-masq=false --bridge=none \
-    --data-root "$WORK/d" --exec-root "$WORK/e" -H "$DHOST" --pidfile "$WORK/p" \
-    >"$WORK/dockerd.log" 2>&1 </dev/null &
-DOCKERD_PID=$!
-up=0
-for _ in $(seq 300); do
-    if ! kill -0 "$DOCKERD_PID" 2>/dev/null; then break; fi
-    if "$DOCKER" -H "$DHOST" info >/dev/null 2>&1; then up=1; break; fi
-    sleep 0.1
-done
-if [ "$up" != 1 ]; then
-    echo "buildkit-differential: dockerd did not come up; its log ends:" >&2
-    tail -20 "$WORK/dockerd.log" >&2
-    exit 2
-fi
-[ -s "$WORK/p" ] && DOCKERD_PID=$(cat "$WORK/p")
+start_dockerd || exit 2
 DOCKERD_VERSION=$("$DOCKER" -H "$DHOST" version --format '{{.Server.Version}}' 2>/dev/null)
 T_UP=$(date +%s.%N)
 
 # --- the common base image -------------------------------------------------------------------------
 
-if ! "$BINARY" image busybox --root "$ROOT" --name busybox:test >"$WORK/base.log" 2>&1 ||
-   ! "$BINARY" image save --root "$ROOT" -o "$WORK/base.tar" busybox:test >>"$WORK/base.log" 2>&1; then
-    echo "buildkit-differential: making the base image with swbuild-tui failed:" >&2
-    cat "$WORK/base.log" >&2
-    exit 2
-fi
-# `image save` writes an OCI layout tar; dockerd 20.10 loads docker archives only.
-if tar -tf "$WORK/base.tar" manifest.json >/dev/null 2>&1; then
-    cp "$WORK/base.tar" "$WORK/base-docker.tar"
-elif ! skopeo copy -q "oci-archive:$WORK/base.tar" "docker-archive:$WORK/base-docker.tar:busybox:test" >>"$WORK/base.log" 2>&1; then
-    echo "buildkit-differential: skopeo could not convert the base image:" >&2
-    cat "$WORK/base.log" >&2
-    exit 2
-fi
-if ! "$DOCKER" -H "$DHOST" load -i "$WORK/base-docker.tar" >>"$WORK/base.log" 2>&1; then
-    echo "buildkit-differential: docker load of the base image failed:" >&2
-    cat "$WORK/base.log" >&2
-    exit 2
-fi
-SW_BASE=$("$PYTHON" "$FLATTEN" "$WORK/base.tar" | "$PYTHON" -c 'import json,sys; print(" ".join(json.load(sys.stdin)["diff_ids"]))')
-BK_BASE=$("$DOCKER" -H "$DHOST" image inspect busybox:test --format '{{range .RootFS.Layers}}{{.}} {{end}}' 2>/dev/null | sed 's/ *$//')
-if [ -z "$SW_BASE" ] || [ "$SW_BASE" != "$BK_BASE" ]; then
-    fatal "the two builders see different bases: swbuild $SW_BASE, dockerd $BK_BASE"
-fi
+load_base "$BINARY" "$ROOT" || exit 2
+SW_BASE=$BASE_LAYER
 echo "base busybox:test: layer $SW_BASE in both (dockerd $DOCKERD_VERSION, up in $(awk -v a="$T_UP" -v b="$T0" 'BEGIN { printf "%.1f", a - b }') s)"
 
 SECRET_FILE=$WORK/secret.txt

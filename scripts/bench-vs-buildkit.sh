@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# swbuild side by side with a real BuildKit (the one inside Debian's docker.io dockerd 20.10, a
+# private daemon this script starts and stops), from the same busybox base layer, on the
+# workloads of the speed issue. Prints each pair's median (hyperfine) and the ratio swbuild/BuildKit,
+# and the peak RSS of swbuild's large-context build.
+#
+#   scripts/bench-vs-buildkit.sh [--binary PATH] [--runs N] [--files N] [--mb N]
+#
+#   --binary PATH  the swbuild-tui to measure (default .build/release/swbuild-tui, else debug)
+#   --runs N       runs per small workload (default 5; the large context gets max(N-2, 2))
+#   --files N      files in the large context (default 10000)
+#   --mb N         its size in MB, random bytes (default 640)
+#
+# Needs root, hyperfine, dockerd and /usr/bin/docker (scripts/setup.sh installs them). Not part of
+# the test run: it measures, it does not judge.
+set -u
+set -o pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+BINARY=""
+RUNS=5
+FILES=10000
+MB=640
+DOCKER=/usr/bin/docker
+PREFIX=bench-vs-buildkit
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --binary) BINARY=$2; shift 2 ;;
+        --runs) RUNS=$2; shift 2 ;;
+        --files) FILES=$2; shift 2 ;;
+        --mb) MB=$2; shift 2 ;;
+        *) echo "$PREFIX: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+fatal() { echo "$PREFIX: $*" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || fatal "must run as root"
+if [ -z "$BINARY" ]; then
+    BINARY=$REPO/.build/release/swbuild-tui
+    [ -x "$BINARY" ] || BINARY=$REPO/.build/debug/swbuild-tui
+fi
+[ -x "$BINARY" ] || fatal "no swbuild-tui at $BINARY (swift build -c release)"
+for tool in hyperfine skopeo python3 dockerd "$DOCKER"; do command -v "$tool" >/dev/null 2>&1 || fatal "$tool is required"; done
+PYTHON=/usr/bin/python3; [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
+
+WORK=$(mktemp -d /tmp/swbb-XXXX) || fatal "mktemp failed"
+chmod 755 "$WORK"
+# shellcheck source=lib/mounts.sh
+. "$SCRIPT_DIR/lib/mounts.sh"
+# shellcheck source=lib/dockerd.sh
+. "$SCRIPT_DIR/lib/dockerd.sh"
+cleanup() {
+    trap - EXIT INT TERM
+    stop_dockerd
+    unmount_under "$WORK" && rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_dockerd || exit 2
+BASE_ROOT=$WORK/base-root
+load_base "$BINARY" "$BASE_ROOT" || exit 2
+SW="$BINARY --root $WORK/r"
+cp -a "$BASE_ROOT" "$WORK/r"
+BK="$DOCKER -H $DHOST build --network=host -q"
+
+# --- the workloads' contexts -----------------------------------------------------------------------
+mkdir -p "$WORK/cached" "$WORK/runs" "$WORK/big/data"
+{   # 24 steps over 3 stages
+    for s in a b c; do
+        echo "FROM busybox:test AS $s"
+        for i in 1 2 3 4; do echo "RUN echo $s$i > /$s$i"; echo "COPY f$i /$s/f$i"; done
+    done
+    echo "FROM a"
+    echo "COPY --from=b /b1 /b1"
+    echo "COPY --from=c /c1 /c1"
+} > "$WORK/cached/Dockerfile"
+for i in 1 2 3 4; do echo "$i" > "$WORK/cached/f$i"; done
+{ echo "FROM busybox:test"; for i in $(seq 15); do echo "RUN echo step $i > /s$i"; done; } > "$WORK/runs/Dockerfile"
+printf 'FROM busybox:test\nCOPY data/ /data/\n' > "$WORK/big/Dockerfile"
+"$PYTHON" - "$WORK/big/data" "$FILES" "$MB" <<'PY'
+import os, sys
+d, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = mb * 1024 * 1024 // n
+for i in range(n):
+    sub = os.path.join(d, f"d{i // 500:03d}")
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, f"f{i:05d}.bin"), "wb") as f:
+        f.write(os.urandom(size))
+PY
+
+# --- measuring -------------------------------------------------------------------------------------
+ROWS=()
+# pair NAME RUNS PREPARE_SW PREPARE_BK SW_CMD BK_CMD
+pair() {
+    local name=$1 runs=$2 prep_sw=$3 prep_bk=$4 sw=$5 bk=$6
+    hyperfine -N --style none -r "$runs" --prepare "$prep_sw" --export-json "$WORK/sw.json" "$sw" >/dev/null 2>"$WORK/h.err" ||
+        { cat "$WORK/h.err" >&2; fatal "$name: swbuild failed"; }
+    hyperfine -N --style none -r "$runs" --prepare "$prep_bk" --export-json "$WORK/bk.json" "$bk" >/dev/null 2>"$WORK/h.err" ||
+        { cat "$WORK/h.err" >&2; fatal "$name: BuildKit failed"; }
+    ROWS+=("$("$PYTHON" - "$name" "$WORK/sw.json" "$WORK/bk.json" <<'PY'
+import json, sys
+def stats(p):
+    r = json.load(open(p))["results"][0]
+    return r["median"], r["min"], r["max"]
+name = sys.argv[1]
+(sm, smin, smax), (bm, bmin, bmax) = stats(sys.argv[2]), stats(sys.argv[3])
+def ms(x): return f"{x * 1000:,.0f} ms"
+print(f"| {name} | {ms(sm)} ({ms(smin)}–{ms(smax)}) | {ms(bm)} ({ms(bmin)}–{ms(bmax)}) | {sm / bm:.2f} |")
+PY
+)")
+    echo "${ROWS[-1]}"
+}
+
+echo "bench-vs-buildkit: $(nproc) cores, swbuild $BINARY, dockerd $("$DOCKER" -H "$DHOST" version --format '{{.Server.Version}}')"
+echo "| workload | swbuild median (min–max) | BuildKit median (min–max) | ratio |"
+echo "|---|---|---|---|"
+# Warm both caches for the cached rebuild.
+$SW build --progress quiet -t bench/cached "$WORK/cached" >/dev/null 2>&1 || fatal "swbuild cannot build the cached workload"
+$BK -t bench/cached "$WORK/cached" >/dev/null 2>&1 || fatal "BuildKit cannot build the cached workload"
+pair "fully cached rebuild, 24 steps over 3 stages, image to the store" "$RUNS" true true \
+    "$SW build --progress quiet -t bench/cached $WORK/cached" "$BK -t bench/cached $WORK/cached"
+pair "15 RUN steps, --no-cache" "$RUNS" true true \
+    "$SW build --progress quiet --no-cache -t bench/runs $WORK/runs" "$BK --no-cache -t bench/runs $WORK/runs"
+BIG_RUNS=$(( RUNS > 4 ? RUNS - 2 : 2 ))
+pair "first build, $FILES files / $MB MB (COPY data/ /data/)" "$BIG_RUNS" \
+    "bash -c 'rm -rf $WORK/r && cp -a $BASE_ROOT $WORK/r'" \
+    "bash -c '$DOCKER -H $DHOST rmi -f bench/big >/dev/null 2>&1; $DOCKER -H $DHOST builder prune -af >/dev/null'" \
+    "$SW build --progress quiet -t bench/big $WORK/big" "$BK -t bench/big $WORK/big"
+pair "the same, unchanged rebuild" "$RUNS" true true \
+    "$SW build --progress quiet -t bench/big $WORK/big" "$BK -t bench/big $WORK/big"
+rm -rf "$WORK/r" && cp -a "$BASE_ROOT" "$WORK/r"
+peak=$(/usr/bin/time -f %M $SW build --progress quiet -t bench/big "$WORK/big" 2>&1 >/dev/null | tail -1)
+echo "peak RSS of swbuild's first large build: $(( peak / 1024 )) MiB"
