@@ -32,13 +32,16 @@ public struct Dockerfile: Sendable, Equatable {
         let parser = InstructionParser(fileName: fileName)
         var globalArgs: [ArgDeclaration] = []
         var stages: [Stage] = []
+        var lineOfName: [String: Int] = [:]   // one lookup per FROM, whatever the stage count
         for node in ast.nodes {
             if node.keyword == "from" {
                 let from = try parser.parseFrom(node)
-                if let name = from.name, let previous = stages.first(where: { $0.name == name }) {
-                    throw FrontendError(.duplicateStage,
-                                        "duplicate stage name \(GoQuote.quote(name)), first defined on line \(previous.location.line)",
-                                        at: parser.location(node))
+                if let name = from.name {
+                    if let line = lineOfName[name] {
+                        throw FrontendError(.duplicateStage, "duplicate stage name \(GoQuote.quote(name)), first defined on line \(line)",
+                                            at: parser.location(node))
+                    }
+                    lineOfName[name] = parser.location(node).line
                 }
                 stages.append(Stage(name: from.name, base: from.base, platform: from.platform, instructions: [],
                                     location: parser.location(node), index: stages.count, fromText: node.original))

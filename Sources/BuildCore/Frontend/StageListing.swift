@@ -23,8 +23,9 @@ public struct StageListing: Sendable {
 
     public func text() -> String {
         var lines: [String] = []
+        let reachable = Set(plan.reachable)
         for (i, s) in plan.stages.enumerated() {
-            let marker = i == plan.targetIndex ? "*" : (plan.reachable.contains(i) ? " " : "-")
+            let marker = i == plan.targetIndex ? "*" : (reachable.contains(i) ? " " : "-")
             var line = "\(marker) \(s.stage.displayName)  FROM \(s.baseResolved)"
             if s.baseResolved != s.stage.base { line += "  (\(s.stage.base))" }
             let deps = s.dependsOn.map { plan.name(of: $0) }
