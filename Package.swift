@@ -23,7 +23,7 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .systemLibrary(
+        .target(
             name: "CLinux",
             path: "Sources/CLinux"
         ),

@@ -9,8 +9,10 @@ import Glibc
 /// ends, however it ends — `kill -9` included — so a secret can never be left on the host.
 ///
 /// A process can only change its mount namespace while it has one thread, which a Swift program
-/// past `main` no longer has; so the build re-executes itself through util-linux `unshare`, the
-/// way container tools re-exec into a namespace. The marker variable stops a second re-exec.
+/// past `main` no longer has. So it happens before `main`: a constructor in the CLinux module
+/// (`early.c`) unshares the namespace of a `swbuild-tui … build` run as root and sets the marker
+/// variable. Should that not have happened, `enterPrivate` re-executes the build through
+/// util-linux `unshare`, as container tools re-exec into a namespace; the marker stops a loop.
 public enum MountNamespace {
     static let marker = "SWBUILD_MOUNT_NAMESPACE"
 
