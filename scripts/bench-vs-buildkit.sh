@@ -45,8 +45,8 @@ PYTHON=/usr/bin/python3; [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 
 WORK=$(mktemp -d /tmp/swbb-XXXX) || fatal "mktemp failed"
 chmod 755 "$WORK"
-# shellcheck source=lib/mounts.sh
-. "$SCRIPT_DIR/lib/mounts.sh"
+# shellcheck source=lib/driver.sh
+. "$SCRIPT_DIR/lib/driver.sh"
 # shellcheck source=lib/dockerd.sh
 . "$SCRIPT_DIR/lib/dockerd.sh"
 cleanup() {

@@ -119,8 +119,8 @@ PREFIX=buildkit-differential
 # shellcheck source=lib/dockerd.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/dockerd.sh"
 
-# shellcheck source=lib/mounts.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/mounts.sh"
+# shellcheck source=lib/driver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/driver.sh"
 
 # Containers runc still knows under swbuild's state root (a build killed mid-step).
 kill_runc_leftovers() {
@@ -188,17 +188,7 @@ SSH_SOCK=$WORK/ssh.sock
 
 expand_vars() {
     # Replaces $NAME and ${NAME} by the driver's value of NAME (only the names listed).
-    local line=$1 out="" name value
-    while [[ $line =~ ^([^\$]*)\$(\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))(.*)$ ]]; do
-        name=${BASH_REMATCH[3]}${BASH_REMATCH[4]}
-        case "$name" in
-            SECRET_FILE|SSH_SOCK|CONTEXT|CASE_DIR) value=${!name} ;;
-            *) value="\$$name" ;;
-        esac
-        out+=${BASH_REMATCH[1]}$value
-        line=${BASH_REMATCH[5]}
-    done
-    printf '%s' "$out$line"
+    expand_listed_vars "SECRET_FILE SSH_SOCK CONTEXT CASE_DIR" "$1"
 }
 
 META_FILES=" README context.sh args skip modern expect-modern.json expect-fail "

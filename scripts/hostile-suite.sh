@@ -105,8 +105,8 @@ PIDS=()
 BUILD_PID=""
 PLANTED=0
 
-# shellcheck source=lib/mounts.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib/mounts.sh"
+# shellcheck source=lib/driver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/driver.sh"
 
 # Containers the runtime still knows under a state root: "STATEDIR ID" lines.
 runc_leftovers() {
@@ -376,17 +376,7 @@ shm_secrets() {
 
 expand_vars() {
     # Replaces $NAME and ${NAME} by the driver's value of NAME (only the names listed).
-    local line=$1 out="" name value
-    while [[ $line =~ ^([^\$]*)\$(\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))(.*)$ ]]; do
-        name=${BASH_REMATCH[3]}${BASH_REMATCH[4]}
-        case "$name" in
-            SECRET_FILE|SSH_SOCK|CANARY_PORT|HTTP_PORT|CANARY_DIR|CONTEXT|CASE_DIR) value=${!name} ;;
-            *) value="\$$name" ;;
-        esac
-        out+=${BASH_REMATCH[1]}$value
-        line=${BASH_REMATCH[5]}
-    done
-    printf '%s' "$out$line"
+    expand_listed_vars "SECRET_FILE SSH_SOCK CANARY_PORT HTTP_PORT CANARY_DIR CONTEXT CASE_DIR" "$1"
 }
 
 CRASH_PATTERN='Fatal error|Segmentation fault|stack overflow|Stack overflow|SIGSEGV|SIGILL|SIGBUS|Illegal instruction|Trace/breakpoint trap|Current stack trace|Aborted \(core dumped\)|core dumped'

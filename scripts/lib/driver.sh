@@ -1,0 +1,31 @@
+# Shell helpers shared by the test drivers (hostile suite, BuildKit differential): mounts,
+# and the variables of a case's `args` file. Source it; it defines functions only.
+
+mounts_under() {
+    # Mount points at or below $1, deepest first.
+    findmnt -rn -o TARGET 2>/dev/null | awk -v p="$1" 'index($0, p "/") == 1 || $0 == p' | sort -r
+}
+
+unmount_under() {
+    # Unmounts everything at or below $1 (lazily when busy); true when nothing is left.
+    local m
+    for _ in 1 2 3 4 5; do
+        for m in $(mounts_under "$1"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+        [ -z "$(mounts_under "$1")" ] && return 0
+        sleep 0.2
+    done
+    [ -z "$(mounts_under "$1")" ]
+}
+
+# expand_listed_vars "NAME1 NAME2 ..." LINE: LINE with $NAME and ${NAME} replaced by the caller's
+# value of each listed NAME; any other $WORD stays as written. For a case's `args` file.
+expand_listed_vars() {
+    local allowed=" $1 " line=$2 out="" name value
+    while [[ $line =~ ^([^\$]*)\$(\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))(.*)$ ]]; do
+        name=${BASH_REMATCH[3]}${BASH_REMATCH[4]}
+        if [[ $allowed == *" $name "* ]]; then value=${!name}; else value="\$$name"; fi
+        out+=${BASH_REMATCH[1]}$value
+        line=${BASH_REMATCH[5]}
+    done
+    printf '%s' "$out$line"
+}
