@@ -148,7 +148,8 @@ enum FileActions {
     /// mount of the context shows exactly what `.dockerignore` lets through.
     /// The selection is resolved inside the context first: a link in the context to `/` or to
     /// `../..` means the context's own root, never the host's.
-    static func stageContext(_ context: BuildContext, selection: String, into dir: String) throws {
+    /// `linking: false` copies every file (for a directory that will be written to).
+    static func stageContext(_ context: BuildContext, selection: String, into dir: String, linking: Bool = true) throws {
         let resolved = try ScopedPath.resolve(selection, in: context.root)
         let prefix = resolved == context.root ? "" : String(resolved.dropFirst(context.root.count + 1))
         guard prefix.isEmpty || context.entries.contains(where: { $0.path == prefix }) else {
@@ -162,7 +163,7 @@ enum FileActions {
                 continue
             }
             try mkdirAll(PathText.parent(of: target))
-            if e.kind == .file, link(context.root + "/" + e.path, target) == 0 { continue }
+            if linking, e.kind == .file, link(context.root + "/" + e.path, target) == 0 { continue }
             try copyEntry(from: context.root + "/" + e.path, to: target, owner: nil, mode: nil)
         }
     }

@@ -153,8 +153,13 @@ extension Solver {
             chmod(data, mode_t(spec.mode ?? 0o755))
             chown(data, spec.uid ?? 0, spec.gid ?? 0)
             if let index = m(spec, v) {
-                let (root, _) = try sourceRoot(input: index, vertex: v, inputs: inputs, cleanups: &cleanups)
-                try FileActions.copyTree(try ScopedPath.resolve(spec.source ?? "/", in: root), into: data)
+                let (root, context) = try sourceRoot(input: index, vertex: v, inputs: inputs, cleanups: &cleanups)
+                if let context {
+                    // What .dockerignore lets through, copied: the cache is written to, the context never.
+                    try FileActions.stageContext(context, selection: spec.source ?? "/", into: data, linking: false)
+                } else {
+                    try FileActions.copyTree(try ScopedPath.resolve(spec.source ?? "/", in: root), into: data)
+                }
             }
             try? AtomicFile.write(Data(id.utf8), to: base + "/id")
         }
