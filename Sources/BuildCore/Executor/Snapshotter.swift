@@ -143,6 +143,10 @@ public struct Snapshotter: Sendable {
 /// state directory are removed; a killed build's are swept by the next build (`cleanUpStale`).
 public final class BuildSessionLock: @unchecked Sendable {
     public let directory: String
+    /// Where the steps' runtime bundles go: a tmpfs (in the build's private mount namespace), as a
+    /// bundle's config.json holds the step's environment, secret `env=` values included; they
+    /// never reach the disk and vanish with the build.
+    public let bundleDirectory: String
     /// The OCI runtime's state directory (`--root`) for this build's containers.
     public let runtimeStateDirectory: String
     private let fd: Int32
@@ -159,6 +163,7 @@ public final class BuildSessionLock: @unchecked Sendable {
     public init(root: StateRoot, id: String) throws(ExecutorError) {
         let base = root.subdirectory("run")
         directory = base + "/" + id
+        bundleDirectory = directory + "/bundles"
         runtimeStateDirectory = Self.runtimeStateDirectory(root, id: id)
         // Lock first, then create the directory: a cleaner never sees our directory unlocked.
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
@@ -175,10 +180,13 @@ public final class BuildSessionLock: @unchecked Sendable {
             throw .mountFailed("cannot lock build session \(id)")
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: bundleDirectory, withIntermediateDirectories: true)
         } catch {
             throw .mountFailed("cannot create \(directory): \(error)")
         }
+        // Without the privilege to mount (never the case for a build, which needs root) the
+        // bundles stay on disk, removed with the session as before.
+        try? Mounter.tmpfs(target: bundleDirectory, sizeBytes: 64 << 20, mode: 0o700)
     }
 
     deinit {

@@ -65,7 +65,7 @@ extension Build {
         }
         let explainer = MissExplainer(root: root, dockerfilePath: request.dockerfilePath, target: request.target, argNames: argNames)
         let executor = RuncExecutor(runtime: request.runtime, stateDirectory: session.runtimeStateDirectory,
-                                    bundleDirectory: session.directory)
+                                    bundleDirectory: session.bundleDirectory)
         var solveOptions = SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
                                         secrets: request.secrets, sshAgents: request.sshAgents)
         solveOptions.outputGate = gate
