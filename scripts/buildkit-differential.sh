@@ -122,19 +122,6 @@ PREFIX=buildkit-differential
 # shellcheck source=lib/driver.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/driver.sh"
 
-# Containers runc still knows under swbuild's state root (a build killed mid-step).
-kill_runc_leftovers() {
-    local d id
-    [ -d "$ROOT/runc" ] || return 0
-    for d in "$ROOT"/runc/*/; do
-        [ -d "$d" ] || continue
-        for id in $(runc --root "$d" list -q 2>/dev/null); do
-            runc --root "$d" kill --all "$id" KILL >/dev/null 2>&1
-            sleep 0.2
-            runc --root "$d" delete --force "$id" >/dev/null 2>&1
-        done
-    done
-}
 
 cleanup() {
     local status=$?
@@ -145,7 +132,7 @@ cleanup() {
     [ "${#BUILD_PIDS[@]}" -gt 0 ] && sleep 1
     for p in "${BUILD_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     stop_dockerd
-    kill_runc_leftovers
+    kill_runc_containers "$ROOT"
     if unmount_under "$WORK"; then
         if [ "$KEEP" = 1 ]; then
             echo "buildkit-differential: kept $WORK" >&2

@@ -108,15 +108,6 @@ PLANTED=0
 # shellcheck source=lib/driver.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/driver.sh"
 
-# Containers the runtime still knows under a state root: "STATEDIR ID" lines.
-runc_leftovers() {
-    local d id
-    [ -d "$1/runc" ] || return 0
-    for d in "$1"/runc/*/; do
-        [ -d "$d" ] || continue
-        for id in $(runc --root "$d" list -q 2>/dev/null); do echo "${d%/} $id"; done
-    done
-}
 
 # Processes whose command line names a path below $1 (`runc --root R/runc/...`, a network helper
 # given a namespace path under R, ...): all started by a build of this suite.
@@ -125,13 +116,8 @@ procs_under() {
 }
 
 kill_runc_leftovers() {
-    local d id pid
-    while read -r d id; do
-        [ -n "$id" ] || continue
-        runc --root "$d" kill --all "$id" KILL >/dev/null 2>&1
-        sleep 0.2
-        runc --root "$d" delete --force "$id" >/dev/null 2>&1
-    done < <(runc_leftovers "$1")
+    local pid
+    kill_runc_containers "$1"
     for pid in $(procs_under "$1"); do kill -9 "$pid" 2>/dev/null; done
 }
 

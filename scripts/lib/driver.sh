@@ -1,5 +1,5 @@
 # Shell helpers shared by the test drivers (hostile suite, BuildKit differential): mounts,
-# and the variables of a case's `args` file. Source it; it defines functions only.
+# runc containers left under a state root, and the variables of a case's `args` file. Source it; it defines functions only.
 
 mounts_under() {
     # Mount points at or below $1, deepest first.
@@ -28,4 +28,26 @@ expand_listed_vars() {
         line=${BASH_REMATCH[5]}
     done
     printf '%s' "$out$line"
+}
+
+# runc_leftovers ROOT: the containers runc still knows under swbuild's state root ROOT (a build
+# killed mid-step), as "STATEDIR ID" lines.
+runc_leftovers() {
+    local d id
+    [ -d "$1/runc" ] || return 0
+    for d in "$1"/runc/*/; do
+        [ -d "$d" ] || continue
+        for id in $(runc --root "$d" list -q 2>/dev/null); do echo "${d%/} $id"; done
+    done
+}
+
+# kill_runc_containers ROOT: kills and deletes those containers.
+kill_runc_containers() {
+    local d id
+    while read -r d id; do
+        [ -n "$id" ] || continue
+        runc --root "$d" kill --all "$id" KILL >/dev/null 2>&1
+        sleep 0.2
+        runc --root "$d" delete --force "$id" >/dev/null 2>&1
+    done < <(runc_leftovers "$1")
 }

@@ -65,13 +65,9 @@ extension StageResolver {
             var out: [String] = []
             for p in ports {
                 let word = try x(p)
-                // As docker's nat.ParsePortSpec: each port of a range a 16-bit number.
-                let spec = word.split(separator: "/", maxSplits: 1).first.map(String.init) ?? word
-                if !spec.contains(":") {
-                    let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-                    if bounds.contains(where: { UInt16($0) == nil }) {
-                        throw FrontendError(.invalidArgument, "Invalid containerPort: \(spec)", at: at)
-                    }
+                guard ImageConfigBuilder.exposedPorts(word) != nil else {
+                    let spec = word.split(separator: "/", maxSplits: 1).first.map(String.init) ?? word
+                    throw FrontendError(.invalidArgument, "Invalid containerPort: \(spec)", at: at)
                 }
                 out.append(word)
             }
@@ -111,14 +107,15 @@ extension StageResolver {
             for var m in r.mounts {
                 if let v = m.from { m.from = try x(v) }
                 if let v = m.source { m.source = try x(v) }
+                let mountsOverFiles = m.kind == .bind || m.kind == .cache || m.kind == .tmpfs
                 if let v = m.target {
                     m.target = Self.join(state.workdir, try x(v))
-                } else if m.kind == .bind || m.kind == .cache || m.kind == .tmpfs {
+                } else if mountsOverFiles {
                     // BuildKit mounts a mount without a target at the working directory.
                     m.target = state.workdir
                     if m.kind == .cache && (m.id ?? "").isEmpty { m.id = state.workdir }
                 }
-                if (m.kind == .bind || m.kind == .cache || m.kind == .tmpfs) && m.target == "/" {
+                if mountsOverFiles && m.target == "/" {
                     throw FrontendError(.invalidMount, "invalid mount target \"/\"", at: at)
                 }
                 if let v = m.id { m.id = try x(v) }

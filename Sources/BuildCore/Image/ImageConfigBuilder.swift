@@ -95,7 +95,7 @@ public struct ImageConfigBuilder: Sendable {
                     c.user = u
                 case .expose(let ports):
                     var exposed = c.exposedPorts ?? [:]
-                    for p in ports.flatMap(Self.exposedPorts) { exposed[p] = EmptyObject() }
+                    for p in ports.flatMap({ Self.exposedPorts($0) ?? [] }) { exposed[p] = EmptyObject() }
                     c.exposedPorts = exposed
                 case .volume(let vols):
                     var volumes = c.volumes ?? [:]
@@ -124,16 +124,18 @@ public struct ImageConfigBuilder: Sendable {
     }
 
     /// One EXPOSE word as the config's keys: `8000-8002` is three ports, the protocol defaults to
-    /// tcp and is lower-cased (`9999/UDP` → `9999/udp`), as docker's nat.ParsePortSpecs.
-    static func exposedPorts(_ word: String) -> [String] {
+    /// tcp and is lower-cased (`9999/UDP` → `9999/udp`), as docker's nat.ParsePortSpecs. Nil when
+    /// a port is not a 16-bit number (the frontend reports it at the instruction). A word with a
+    /// host part (`ip:host:container`) is kept as written.
+    static func exposedPorts(_ word: String) -> [String]? {
         let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
         let proto = parts.count > 1 ? parts[1].lowercased() : "tcp"
         let spec = parts.first ?? word
-        let bounds = spec.split(separator: "-", maxSplits: 1)
-        if bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]), low <= high, high - low < 65536 {
-            return (low...high).map { "\($0)/\(proto)" }
-        }
-        return [spec + "/" + proto]
+        if spec.contains(":") { return [spec + "/" + proto] }
+        let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { UInt16($0) }
+        guard let low = bounds.first ?? nil, let high = bounds.last ?? nil else { return nil }
+        if low > high { return [spec + "/" + proto] }
+        return (low...high).map { "\($0)/\(proto)" }
     }
 
     static func nanos(_ d: Duration) -> Int64 {

@@ -21,18 +21,16 @@ public struct LocalImages: ImageResolver {
                          config: image.configData)
     }
 
-    /// The ENV of an image, for expanding `$VAR` in later instructions as BuildKit does.
-    /// WORKDIR, USER and ONBUILD of the image's config, when it is in the store.
-    func setup(_ reference: String) -> BaseImageSetup? {
-        guard let image = try? store.resolve(reference), let config = image.config.config else { return nil }
-        return BaseImageSetup(workingDir: config.workingDir ?? "", user: config.user ?? "", onBuild: config.onBuild ?? [])
-    }
-
-    func environment(_ reference: String) -> [KeyValuePair]? {
+    /// What a child stage takes from an image's config, read with one lookup in the store: its ENV
+    /// (for expanding `$VAR` in later instructions, as BuildKit does), WORKDIR, USER and ONBUILD.
+    func baseSetup(_ reference: String) -> (environment: [KeyValuePair], setup: BaseImageSetup)? {
         guard let image = try? store.resolve(reference) else { return nil }
-        return (image.config.config?.env ?? []).map { entry in
+        let config = image.config.config
+        let environment = (config?.env ?? []).map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return KeyValuePair(key: parts[0], value: parts.count > 1 ? parts[1] : "")
         }
+        return (environment, BaseImageSetup(workingDir: config?.workingDir ?? "", user: config?.user ?? "",
+                                            onBuild: config?.onBuild ?? []))
     }
 }

@@ -34,8 +34,9 @@ extension Build {
         let firstPlan = try StageResolver(options: options).resolve(dockerfile)
         for stage in firstPlan.stages {
             guard case .image(let ref) = stage.source else { continue }
-            if let env = images.environment(ref) { options.baseImageEnvironment[ref] = env }
-            if let setup = images.setup(ref) { options.baseImageSetup[ref] = setup }
+            guard let base = images.baseSetup(ref) else { continue }
+            options.baseImageEnvironment[ref] = base.environment
+            options.baseImageSetup[ref] = base.setup
         }
         let plan = try StageResolver(options: options).resolve(dockerfile)
         try checkEntitlements(plan)

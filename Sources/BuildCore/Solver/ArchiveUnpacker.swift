@@ -39,8 +39,6 @@ struct ArchiveUnpacker {
             switch error {
             case .unsafeEntry(let entry, _) where (try? ConfinedDirectory.components(entry)) == nil:
                 throw SolveError(message: "cannot unpack \(name): entry \"\(entry)\" points outside the destination")
-            case .deviceNotAllowed(let entry):
-                throw SolveError(message: "cannot unpack \(name): \"\(entry)\" is a device node, which ADD does not create")
             default:
                 throw SolveError(message: "cannot unpack \(name): \(error)")
             }

@@ -52,9 +52,10 @@ enum FileActions {
 
     /// Copies one entry (file, directory itself, symlink, device, fifo) with its metadata.
     /// `owner`/`mode` override the source's when given.
-    static func copyEntry(from src: String, to dst: String, owner: (UInt32, UInt32)?, mode: UInt32?) throws {
-        var st = stat()
-        guard lstat(src, &st) == 0 else { throw Failure("cannot read \(src): \(errnoText())") }
+    /// `known` is the source's `lstat` when the caller already has it.
+    static func copyEntry(from src: String, to dst: String, owner: (UInt32, UInt32)?, mode: UInt32?, known: stat? = nil) throws {
+        var st = known ?? stat()
+        guard known != nil || lstat(src, &st) == 0 else { throw Failure("cannot read \(src): \(errnoText())") }
         let type = st.st_mode & S_IFMT
         var existing = stat()
         let exists = lstat(dst, &existing) == 0

@@ -132,7 +132,8 @@ struct CopyPlanner {
         var links: [String: String] = [:]
         func copy(_ from: String, _ to: String) throws {
             var st = stat()
-            if lstat(from, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink > 1 {
+            guard lstat(from, &st) == 0 else { throw FileActions.Failure("cannot read \(from): \(FileActions.errnoText())") }
+            if (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink > 1 {
                 let key = "\(st.st_dev):\(st.st_ino)"
                 if let first = links[key] {
                     var existing = stat()
@@ -143,7 +144,7 @@ struct CopyPlanner {
                 }
                 links[key] = to
             }
-            try FileActions.copyEntry(from: from, to: to, owner: entryOwner, mode: mode)
+            try FileActions.copyEntry(from: from, to: to, owner: entryOwner, mode: mode, known: st)
         }
         for m in found {
             links = [:]
