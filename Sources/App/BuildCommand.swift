@@ -22,7 +22,9 @@ struct BuildCommand: AsyncParsableCommand {
     var noCacheFilter: [String] = []
     @Option(help: "Run at most this many steps at once.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Progress output: auto, tty, plain, rawjson or quiet.") var progress: Progress = .auto
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output: type=oci|docker|local|tar,dest=PATH; repeatable.", valueName: "spec"))
+    @Option(name: [.customShort("o"), .long],
+            help: ArgumentHelp("Output: type=oci|docker|local|tar,dest=PATH or type=image|registry,name=REF[,push=true]; repeatable.",
+                               valueName: "spec"))
     var output: [String] = []
     @Option(help: ArgumentHelp("Secret to expose to RUN --mount=type=secret: id=ID,src=PATH or id=ID,env=VAR.", valueName: "spec"))
     var secret: [String] = []
@@ -35,6 +37,11 @@ struct BuildCommand: AsyncParsableCommand {
             help: ArgumentHelp("Extra named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG]; repeatable.",
                                valueName: "name=value"))
     var buildContexts: [String] = []
+    @Flag(help: "Ask the registry for every base image, even one in the local store.") var pull = false
+    @Flag(help: "Push the image to its registry (shorthand for --output type=registry).") var push = false
+    @Option(help: ArgumentHelp("The target platform: base images are resolved for it (default: this machine's).",
+                               valueName: "os/arch[/variant]"))
+    var platform: String?
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
@@ -50,6 +57,16 @@ struct BuildCommand: AsyncParsableCommand {
         } catch {
             exitWith(error)
         }
+        if push {
+            if let i = outputs.firstIndex(where: { $0.kind == .image }) {
+                outputs[i].push = true
+            } else {
+                outputs.append(OutputSpec(kind: .image, push: true))
+            }
+        }
+        if outputs.contains(where: \.push) && tag.isEmpty && outputs.allSatisfy({ !$0.push || $0.names.isEmpty }) {
+            exitWith(message: "--push needs an image name: -t NAME or -o type=image,name=NAME,push=true")
+        }
         let compressions = Set(outputs.compactMap(\.compression))
         if compressions.count > 1 { exitWith(message: "the outputs ask for different layer compressions; use one") }
         let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
@@ -59,6 +76,8 @@ struct BuildCommand: AsyncParsableCommand {
                                    runtime: ociRuntime, sourceDateEpoch: epoch,
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
+        request.pull = pull
+        if let platform { request.platform = parsePlatform(platform) }
         for item in buildContexts {
             guard let eq = item.firstIndex(of: "=") else { exitWith(message: "--build-context \(item): expected NAME=VALUE") }
             var value = String(item[item.index(after: eq)...])

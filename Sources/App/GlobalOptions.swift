@@ -12,6 +12,20 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "url"))
     var host: String?
 
+    @Option(name: .customLong("registry-config"),
+            help: ArgumentHelp("Registry settings in buildkitd.toml's [registry.\"HOST\"] form (or SWBUILD_REGISTRY_CONFIG).",
+                               valueName: "file"))
+    var registryConfig: String?
+
+    /// The registry client for this command: the settings file's hosts, docker's credentials.
+    func registryClient() -> RegistryClient {
+        do {
+            return RegistryClient(hosts: try RegistryHosts.load(path: registryConfig))
+        } catch {
+            exitWith(message: "\(error)")
+        }
+    }
+
     /// The state root: `--root`, then `SWBUILD_ROOT`, then a per-user default.
     var stateRoot: StateRoot {
         StateRoot.resolve(flag: root, environment: ProcessInfo.processInfo.environment)
@@ -38,7 +52,8 @@ struct GlobalOptions: ParsableArguments {
     /// on through their environment variables (`SWBUILD_ROOT`, `SWBUILD_HOST`), which every
     /// subcommand reads; an option given after the subcommand still wins over them.
     static func hoistingLeadingOptions(_ arguments: [String]) -> [String] {
-        let variables = ["--root": "SWBUILD_ROOT", "--host": "SWBUILD_HOST", "-H": "SWBUILD_HOST"]
+        let variables = ["--root": "SWBUILD_ROOT", "--host": "SWBUILD_HOST", "-H": "SWBUILD_HOST",
+                         "--registry-config": "SWBUILD_REGISTRY_CONFIG"]
         var rest = arguments[...]
         while let first = rest.first, first.hasPrefix("-") {
             let (name, inline) = first.firstIndex(of: "=").map { (String(first[..<$0]), Optional(String(first[first.index(after: $0)...]))) }

@@ -6,7 +6,7 @@ import Foundation
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images in the local store.",
-        subcommands: [ImageLoad.self, ImageList.self, ImageRemove.self, ImageSave.self, ImageImport.self, ImageBusybox.self])
+        subcommands: [ImagePull.self, ImagePush.self, ImageTag.self, ImageLoad.self, ImageList.self, ImageRemove.self, ImageSave.self, ImageImport.self, ImageBusybox.self])
 }
 
 func openImageStore(_ global: GlobalOptions) -> ImageStore {

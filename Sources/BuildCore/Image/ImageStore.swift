@@ -207,6 +207,8 @@ public struct ImageStore: Sendable {
             return close
         }
         if images.count == 1 { return images[0] }
-        throw ImageError.invalidImage("\(what) has no image for \(platform)")
+        let available = images.compactMap { $0.platform?.description }
+        throw ImageError.invalidImage("\(what) has no image for \(platform)"
+            + (available.isEmpty ? "" : " (it has: \(available.joined(separator: ", ")))"))
     }
 }

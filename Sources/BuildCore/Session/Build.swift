@@ -92,7 +92,7 @@ public struct Build: Sendable {
         events.yield(BuildEvent(.buildStarted(BuildStart(
             buildID: buildID, contextPath: request.contextPath, dockerfilePath: request.dockerfilePath,
             dockerfileText: text ?? "", target: request.target, buildArgs: request.buildArgs, tags: request.tags,
-            platform: Platform.host.description, noCache: request.noCache))))
+            platform: request.platform.description, noCache: request.noCache))))
         guard let text else {
             return finish(events, .failed, started: started, error: readError)
         }

@@ -21,6 +21,12 @@ public struct BuildRequest: Sendable {
     public var allow: Set<String> = []
     /// `--build-context NAME=VALUE`, as given (paths absolute).
     public var buildContexts: [String: String] = [:]
+    /// `--platform`: the target platform (default: this machine's).
+    public var platform: Platform = .host
+    /// `--pull`: ask the registry for every base image, even one in the local store.
+    public var pull = false
+    /// `--registry-config`: buildkitd.toml-style registry settings (else `SWBUILD_REGISTRY_CONFIG`).
+    public var registryConfig: String?
 
     public init(contextPath: String, dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String] = [:],
                 tags: [String] = [], noCache: Bool = false, noCacheStages: Set<String> = [],
@@ -52,12 +58,21 @@ public struct OutputSpec: Sendable, Equatable {
     public var name: String?
     /// Layer compression (`compression=gzip|zstd|uncompressed`); nil for the default, gzip.
     public var compression: LayerCompression?
+    /// `push=true` (or `type=registry`, or `--push`): the image goes to its registry too.
+    public var push = false
 
-    public init(kind: Kind, destination: String? = nil, name: String? = nil, compression: LayerCompression? = nil) {
+    public init(kind: Kind, destination: String? = nil, name: String? = nil, compression: LayerCompression? = nil,
+                push: Bool = false) {
         self.kind = kind
         self.destination = destination
         self.name = name
         self.compression = compression
+        self.push = push
+    }
+
+    /// `name=a,b` (quoted in the CSV, as buildx spells it) names several images.
+    public var names: [String] {
+        (name ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// Parses buildx's CSV form; `-o DIR` alone means `type=local,dest=DIR`.
@@ -69,9 +84,17 @@ public struct OutputSpec: Sendable, Equatable {
             guard parts.count == 2 else { throw FrontendError(.invalidFlag, "invalid output field \(GoQuote.quote(field)): expected key=value") }
             fields[parts[0].lowercased()] = parts[1]
         }
-        guard let type = fields["type"], let kind = Kind(rawValue: type) else {
-            throw FrontendError(.invalidFlag, "unsupported output type \(GoQuote.quote(fields["type"] ?? "")): use oci, docker, local, tar or image")
+        // buildx: type=registry is type=image,push=true.
+        let registry = fields["type"] == "registry"
+        guard let type = registry ? "image" : fields["type"], let kind = Kind(rawValue: type) else {
+            throw FrontendError(.invalidFlag, "unsupported output type \(GoQuote.quote(fields["type"] ?? "")): use oci, docker, local, tar, image or registry")
         }
+        var push = registry
+        if let value = fields["push"] {
+            guard let flag = Bool(value.lowercased()) else { throw FrontendError(.invalidFlag, "invalid push=\(GoQuote.quote(value)): expected true or false") }
+            push = push || flag
+        }
+        if push && kind != .image { throw FrontendError(.invalidFlag, "push=true needs type=image or type=registry") }
         let dest = fields["dest"]
         if kind != .image && dest == nil { throw FrontendError(.invalidFlag, "output type=\(type) needs dest=PATH") }
         var compression: LayerCompression?
@@ -84,6 +107,6 @@ public struct OutputSpec: Sendable, Equatable {
                 throw FrontendError(.invalidFlag, "unsupported compression \(GoQuote.quote(value)): use gzip, zstd or uncompressed")
             }
         }
-        return OutputSpec(kind: kind, destination: dest, name: fields["name"], compression: compression)
+        return OutputSpec(kind: kind, destination: dest, name: fields["name"], compression: compression, push: push)
     }
 }

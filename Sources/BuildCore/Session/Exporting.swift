@@ -38,7 +38,7 @@ struct Exporting {
         // Compression only where a compressed blob is asked for: an image that only goes to the
         // local store keeps its layers uncompressed (valid OCI, and nothing to wait for); archives
         // get gzip unless an output says otherwise.
-        let archives = outputs.contains { $0.kind == .oci || $0.kind == .docker }
+        let archives = outputs.contains { $0.kind == .oci || $0.kind == .docker || $0.push }
         let explicit = outputs.compactMap(\.compression).first
         let compression = explicit ?? (archives ? (LayerCompression(rawValue: request.compression) ?? .gzip) : .none)
         let layers = snapshot.layers.map { LayerID($0) }
@@ -58,9 +58,19 @@ struct Exporting {
             switch output.kind {
             case .image:
                 guard let image else { continue }
-                for name in request.tags + (output.name.map { [$0] } ?? []) {
+                let names = request.tags + output.names
+                if output.push && names.isEmpty {
+                    throw SolveError(message: "push needs an image name: -t NAME or -o type=image,name=NAME,push=true")
+                }
+                for name in names {
                     try prepared.images.store.tag(name, manifest: image.manifest)
                     written.append("image \(name)")
+                }
+                if output.push {
+                    for name in names {
+                        let digest = try await push(image.manifest, as: name, vertex: exportVertex, events: events)
+                        written.append("pushed \(digest)")
+                    }
                 }
             case .oci:
                 guard let image, let dest = output.destination else { continue }
@@ -86,5 +96,40 @@ struct Exporting {
         events.yield(BuildEvent(.vertexCompleted(VertexCompletion(digest: exportVertex, status: .done,
                                                                   duration: Date().timeIntervalSince(started)))))
         return Exported(imageDigest: image?.manifest.digest.value, outputs: written)
+    }
+
+    /// Pushes the exported image under `name`, with BuildKit's rows on the export step
+    /// (`pushing layers`, one per blob, `pushing manifest for NAME@DIGEST`); returns
+    /// `registry/repository@digest`.
+    private func push(_ manifest: Descriptor, as name: String, vertex: Digest,
+                      events: AsyncStream<BuildEvent>.Continuation) async throws -> String {
+        let reference: RegistryReference
+        do {
+            reference = try RegistryReference(parsing: name)
+        } catch {
+            throw SolveError(message: "\(error)")
+        }
+        let started = Date()
+        events.yield(BuildEvent(.progress(ProgressUpdate(digest: vertex, id: "pushing layers", current: 0, total: nil,
+                                                         completed: false))))
+        let pusher = ImagePusher(client: prepared.images.puller.client, content: prepared.images.store.content,
+                                 sources: prepared.images.records.sources())
+        let throttle = ProgressThrottle()
+        do {
+            let digest = try await pusher.push(manifest, to: reference) { update in
+                guard update.outcome != nil || throttle.due(update.digest) else { return }
+                events.yield(BuildEvent(.progress(ProgressUpdate(digest: vertex, id: update.digest.value, current: update.current,
+                                                                 total: update.total, completed: update.outcome != nil,
+                                                                 name: update.outcome?.rawValue, started: throttle.start(update.digest)))))
+            }
+            events.yield(BuildEvent(.progress(ProgressUpdate(digest: vertex, id: "pushing layers", current: 0, total: nil,
+                                                             completed: true, started: started))))
+            let pinned = "\(reference.registry)/\(reference.repository)@\(digest.value)"
+            events.yield(BuildEvent(.progress(ProgressUpdate(digest: vertex, id: "pushing manifest for \(pinned)", current: 0,
+                                                             total: nil, completed: true))))
+            return pinned
+        } catch let error as RegistryError {
+            throw SolveError(message: "\(error)")
+        }
     }
 }

@@ -7,7 +7,7 @@ struct PreparedBuild: Sendable {
     let contexts: [String: BuildContext]
     let solver: Solver
     let explainer: MissExplainer
-    let images: LocalImages
+    let images: RegistryImages
     let session: BuildSessionLock
     let snapshotter: Snapshotter
 }
@@ -17,8 +17,9 @@ extension Build {
     /// and sets up the solver with the real runtime.
     func prepare(text: String, events: AsyncStream<BuildEvent>.Continuation, gate: OutputGate? = nil) async throws -> PreparedBuild {
         let dockerfile = try Dockerfile.parse(text, fileName: request.dockerfilePath)
-        let images = try LocalImages(root: root)
-        var options = FrontendOptions(buildArgs: request.buildArgs, target: request.target)
+        let client = RegistryClient(hosts: try RegistryHosts.load(path: request.registryConfig))
+        let images = try RegistryImages(root: root, client: client, alwaysPull: request.pull, events: events)
+        var options = FrontendOptions(buildArgs: request.buildArgs, target: request.target, targetPlatform: request.platform)
         var namedExcludes: [String: [String]] = [:]
         var namedIgnoreFiles: [String: String] = [:]
         for (name, value) in request.buildContexts {
@@ -32,11 +33,20 @@ extension Build {
         }
         // First pass to learn the base images, then resolve again with their ENV.
         let firstPlan = try StageResolver(options: options).resolve(dockerfile)
-        for stage in firstPlan.stages {
-            guard case .image(let ref) = stage.source else { continue }
-            guard let base = images.baseSetup(ref) else { continue }
-            options.baseImageEnvironment[ref] = base.environment
-            options.baseImageSetup[ref] = base.setup
+        // Every base image is located at once (a registry is asked in parallel), before the plan.
+        let bases = try await withThrowingTaskGroup(of: (String, [KeyValuePair], BaseImageSetup).self) { group in
+            for stage in firstPlan.stages {
+                guard case .image(let ref) = stage.source else { continue }
+                group.addTask {
+                    let base = try await images.baseSetup(ref, platform: stage.platform)
+                    return (ref, base.environment, base.setup)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (ref, environment, setup) in bases {
+            options.baseImageEnvironment[ref] = environment
+            options.baseImageSetup[ref] = setup
         }
         let plan = try StageResolver(options: options).resolve(dockerfile)
         try checkEntitlements(plan)

@@ -43,6 +43,14 @@ public struct BaseImage: Sendable {
 /// Where `FROM image` and `COPY --from=image` find images: the local image store, or test data.
 public protocol ImageResolver: Sendable {
     func resolve(_ reference: String, platform: Platform) async throws -> BaseImage
+    /// The same, reporting download progress on the step `vertex` (the `FROM` step).
+    func resolve(_ reference: String, platform: Platform, vertex: Digest?) async throws -> BaseImage
+}
+
+extension ImageResolver {
+    public func resolve(_ reference: String, platform: Platform, vertex: Digest?) async throws -> BaseImage {
+        try await resolve(reference, platform: platform)
+    }
 }
 
 /// The result of one vertex: its filesystem and its cache key.

@@ -7,7 +7,7 @@ extension Solver {
         case .scratch:
             return VertexResult(snapshot: .empty, cacheKey: CacheKeyBuilder.key(for: v, inputKeys: [], content: []), cached: true)
         case .image(let reference, let platform):
-            let image = try await images.resolve(reference, platform: platform)
+            let image = try await images.resolve(reference, platform: platform, vertex: v.digest)
             let key = CacheKeyBuilder.key(for: v, inputKeys: [], content: [image.manifestDigest])
             return VertexResult(snapshot: Snapshot(layers: image.layers), cacheKey: key, cached: true, image: image)
         case .local(let name, _):

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// The text left in the terminal after the dashboard closes, like buildx's final frame: every

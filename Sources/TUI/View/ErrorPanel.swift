@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// The block above a failed step's log: the error, and the Dockerfile lines of the instruction

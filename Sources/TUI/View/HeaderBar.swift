@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// The top line: what is being built and how far it got.

@@ -1,3 +1,4 @@
+import Foundation
 /// The key list (`?`), in a box over the current screen. It scrolls when the screen is short.
 enum HelpOverlay {
     static let sections: [(title: String, keys: [(String, String)])] = [

@@ -1,3 +1,4 @@
+import Foundation
 /// The bottom line, always there: the quit question or the search prompt when one is open,
 /// else a one-shot message, then the keys that make sense where the user is.
 enum HintBar {

@@ -1,3 +1,4 @@
+import BuildCore
 import Foundation
 
 /// The history table's columns for a screen width: id, status, duration, steps, cached share,
