@@ -37,6 +37,13 @@ struct BuildCommand: AsyncParsableCommand {
             help: ArgumentHelp("Extra named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH[:TAG]; repeatable.",
                                valueName: "name=value"))
     var buildContexts: [String] = []
+    @Option(name: .customLong("cache-to"),
+            help: ArgumentHelp("Export the build cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR; repeatable.",
+                               valueName: "spec"))
+    var cacheTo: [String] = []
+    @Option(name: .customLong("cache-from"),
+            help: ArgumentHelp("Import a build cache: type=registry,ref=REF or type=local,src=DIR; repeatable.", valueName: "spec"))
+    var cacheFrom: [String] = []
     @Flag(help: "Ask the registry for every base image, even one in the local store.") var pull = false
     @Flag(help: "Push the image to its registry (shorthand for --output type=registry).") var push = false
     @Option(help: ArgumentHelp("The target platform: base images are resolved for it (default: this machine's).",
@@ -77,6 +84,12 @@ struct BuildCommand: AsyncParsableCommand {
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
         request.pull = pull
+        do {
+            request.cacheTo = try cacheTo.map { try CacheSpec.parse($0, exporting: true) }
+            request.cacheFrom = try cacheFrom.map { try CacheSpec.parse($0, exporting: false) }
+        } catch {
+            exitWith(message: "\(error)")
+        }
         if let platform { request.platform = parsePlatform(platform) }
         for item in buildContexts {
             guard let eq = item.firstIndex(of: "=") else { exitWith(message: "--build-context \(item): expected NAME=VALUE") }

@@ -33,6 +33,17 @@ actor RegistryAuthState {
 
     func setToken(_ value: String, expires: Date, for key: String) { tokens[key] = Token(value: value, expires: expires) }
 
+    private var fetching: [String: Task<Void, Error>] = [:]
+
+    /// One token request per key at a time: blobs pushed in parallel share the first answer.
+    func once(_ key: String, _ fetch: @escaping @Sendable () async throws -> Void) async throws {
+        if let running = fetching[key] { return try await running.value }
+        let task = Task { try await fetch() }
+        fetching[key] = task
+        defer { fetching[key] = nil }
+        try await task.value
+    }
+
     func login(for registry: String, reading credentials: DockerCredentials) throws -> RegistryCredential? {
         if let known = logins[registry] { return known }
         let found = try credentials.credential(for: registry)

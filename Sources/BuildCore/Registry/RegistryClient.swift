@@ -172,22 +172,42 @@ public final class RegistryClient: Sendable {
         guard challenge.scheme == "bearer" else { return }
         var wanted = scopes
         if let asked = challenge.parameters["scope"] {
-            for scope in asked.split(separator: " ").map(String.init) where !wanted.contains(scope) { wanted.append(scope) }
+            for scope in asked.split(separator: " ").map(String.init) where !Self.covers(wanted, scope) { wanted.append(scope) }
         }
         let login = try await auth.login(for: registry, reading: credentials)
         let realm = challenge.parameters["realm"] ?? ""
         let tls = realm.hasPrefix("https://") ? try tlsConfiguration(for: URLComponents(string: realm)?.host.map { h in
             URLComponents(string: realm)?.port.map { "\(h):\($0)" } ?? h } ?? host) : nil
-        let (token, expires) = try await TokenFetcher.fetch(client: http, challenge: challenge, scopes: wanted, login: login,
-                                                            registry: registry, tls: tls)
-        await auth.setToken(token, expires: expires, for: Self.tokenKey(host, scopes))
+        let key = Self.tokenKey(host, scopes)
+        let client = http
+        let asking = wanted
+        let state = auth
+        try await auth.once(key) {
+            let (token, expires) = try await TokenFetcher.fetch(client: client, challenge: challenge, scopes: asking, login: login,
+                                                                registry: registry, tls: tls)
+            await state.setToken(token, expires: expires, for: key)
+        }
+    }
+
+    /// Whether `scope` (`repository:NAME:pull`) asks for nothing `scopes` does not already ask for.
+    static func covers(_ scopes: [String], _ scope: String) -> Bool {
+        guard let colon = scope.lastIndex(of: ":") else { return scopes.contains(scope) }
+        let resource = scope[..<colon]
+        let actions = scope[scope.index(after: colon)...].split(separator: ",")
+        return scopes.contains { held in
+            guard let c = held.lastIndex(of: ":"), held[..<c] == resource else { return false }
+            let heldActions = held[held.index(after: c)...].split(separator: ",")
+            return actions.allSatisfy(heldActions.contains)
+        }
     }
 
     private func unauthorised(_ what: String, registry: String, status: Int, body: ByteBuffer?, challenge: AuthChallenge) async throws -> RegistryError {
         let login = try await auth.login(for: registry, reading: credentials)
         let data = body.map { Data(buffer: $0) } ?? Data()
         if challenge.parameters["error"] == "insufficient_scope" {
-            return RegistryError.answer("\(what): access denied (insufficient scope)", status: status, body: data)
+            var error = RegistryError.answer("\(what): access denied (insufficient scope)", status: status, body: data)
+            if login == nil { error.description += " (run `swbuild-tui login \(registry)`)" }
+            return error
         }
         if login == nil {
             var error = RegistryError.answer("\(what): authentication required", status: status, body: data)

@@ -96,19 +96,23 @@ public final class RegistryImages: ImageResolver, Sendable {
             if remote.digest != nil { return .local(local) }
             guard let entry = records.entry(name) else { return .local(local) }
             if Date().timeIntervalSince1970 - entry.resolvedAt < PullRecords.ttl { return .local(local) }
-            do {
-                let current = try await metadataStep(name) { try await self.puller.client.headManifest(remote) }
-                if current?.value == entry.digest {
-                    records.record(name, digest: Digest(parsing: entry.digest)!)
-                    return .local(local)
-                }
-            } catch {
-                warn("cannot check whether \(name) moved, using the local copy: \(error)")
-                return .local(local)
-            }
         }
         do {
-            return .remote(try await metadataStep(name) { try await self.puller.resolve(remote, platform: platform) })
+            return try await metadataStep(name) {
+                // A tag pulled before: one HEAD says whether it moved.
+                if let local, !self.alwaysPull, let entry = self.records.entry(name) {
+                    do {
+                        if let current = try await self.puller.client.headManifest(remote), current.value == entry.digest {
+                            self.records.record(name, digest: current)
+                            return .local(local)
+                        }
+                    } catch {
+                        self.warn("cannot check whether \(name) moved, using the local copy: \(error)")
+                        return .local(local)
+                    }
+                }
+                return .remote(try await self.puller.resolve(remote, platform: platform))
+            }
         } catch let error as RegistryError {
             throw SolveError(message: "\(error)")
         }

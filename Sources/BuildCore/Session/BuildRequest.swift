@@ -21,6 +21,9 @@ public struct BuildRequest: Sendable {
     public var allow: Set<String> = []
     /// `--build-context NAME=VALUE`, as given (paths absolute).
     public var buildContexts: [String: String] = [:]
+    /// `--cache-to` / `--cache-from`.
+    public var cacheTo: [CacheSpec] = []
+    public var cacheFrom: [CacheSpec] = []
     /// `--platform`: the target platform (default: this machine's).
     public var platform: Platform = .host
     /// `--pull`: ask the registry for every base image, even one in the local store.

@@ -27,7 +27,9 @@ struct Exporting {
         let config = ImageConfigBuilder(plan: plan, baseConfig: baseConfig, created: created).build(stage: plan.targetIndex)
         var outputs = request.outputs
         if outputs.isEmpty && !request.tags.isEmpty { outputs = [OutputSpec(kind: .image)] }
-        guard !outputs.isEmpty else { return Exported(imageDigest: nil, outputs: []) }
+        guard !outputs.isEmpty else {
+            return Exported(imageDigest: nil, outputs: try await exportCache(final: snapshot.layers, events: events))
+        }
 
         let exportVertex = Digest.sha256("export:" + build.buildID)
         events.yield(BuildEvent(.plan([PlannedVertex(digest: exportVertex, name: "exporting to image", inputs: graph.target.map { [$0] } ?? [],
@@ -95,7 +97,40 @@ struct Exporting {
         }
         events.yield(BuildEvent(.vertexCompleted(VertexCompletion(digest: exportVertex, status: .done,
                                                                   duration: Date().timeIntervalSince(started)))))
+        written += try await exportCache(final: snapshot.layers, events: events)
         return Exported(imageDigest: image?.manifest.digest.value, outputs: written)
+    }
+
+    /// `--cache-to`: the build's step records (every step with `mode=max`, the final image's
+    /// chain otherwise) and their layers, as one cache artifact per destination.
+    private func exportCache(final: [String], events: AsyncStream<BuildEvent>.Continuation) async throws -> [String] {
+        guard !build.request.cacheTo.isEmpty else { return [] }
+        var records: [CacheRecord] = []
+        for v in prepared.graph.vertices {
+            guard let result = results[v.digest], !result.snapshot.layers.isEmpty else { continue }
+            switch v.op {
+            case .exec, .file: records.append(CacheRecord(key: result.cacheKey, layers: result.snapshot.layers, duration: 0, name: v.name))
+            default: continue
+            }
+        }
+        var written: [String] = []
+        for spec in build.request.cacheTo {
+            let vertex = Digest.sha256("export cache:" + build.buildID + "\(spec.location)")
+            events.yield(BuildEvent(.plan([PlannedVertex(digest: vertex, name: "exporting cache to \(spec.location.description)",
+                                                         inputs: [], stage: nil, startLine: nil, endLine: nil)])))
+            events.yield(BuildEvent(.vertexStarted(vertex)))
+            let started = Date()
+            do {
+                written.append(try await CacheExporter(images: prepared.images).export(spec, records: records, final: final))
+            } catch {
+                events.yield(BuildEvent(.vertexCompleted(VertexCompletion(digest: vertex, status: .failed,
+                                                                          duration: Date().timeIntervalSince(started), error: "\(error)"))))
+                throw SolveError(message: "cannot export the cache to \(spec.location.description): \(error)")
+            }
+            events.yield(BuildEvent(.vertexCompleted(VertexCompletion(digest: vertex, status: .done,
+                                                                      duration: Date().timeIntervalSince(started)))))
+        }
+        return written
     }
 
     /// Pushes the exported image under `name`, with BuildKit's rows on the export step

@@ -80,6 +80,11 @@ extension Build {
         var solveOptions = SolveOptions(noCache: request.noCache, noCacheStages: request.noCacheStages, jobs: request.jobs,
                                         secrets: request.secrets, sshAgents: request.sshAgents)
         solveOptions.outputGate = gate
+        if !request.cacheFrom.isEmpty {
+            solveOptions.remoteCache = await CacheImporter.load(request.cacheFrom, images: images) { message in
+                events.yield(BuildEvent(.warning(BuildWarning(message: message))))
+            }
+        }
         let solver = Solver(graph: graph, plan: plan, contexts: contexts, executor: executor, images: images,
                             cache: CacheStore(root: root), snapshotter: snapshotter,
                             options: solveOptions,

@@ -51,12 +51,27 @@ public final class MissExplainer: @unchecked Sendable {
         lock.unlock()
     }
 
-    func explainMiss(_ v: Vertex, key: String, inputKeys: [String], content: [ContentChecksum], rerunInputs: [String]) -> String {
+    /// Remembers the manifest digest a base image resolved to, so that the next build can say
+    /// "base image changed" when its tag moved.
+    func recordImage(_ reference: String, digest: String) {
+        let fp = Fingerprint(name: "image:" + reference, key: digest, op: "", inputKeys: [], content: [], env: [])
+        lock.lock()
+        current[fp.name] = fp
+        lock.unlock()
+    }
+
+    func explainMiss(_ v: Vertex, key: String, inputKeys: [String], content: [ContentChecksum], rerunInputs: [String],
+                     baseImages: [(reference: String, digest: String)] = []) -> String {
         guard let prev = previous[Self.identity(v.name)] else {
             return previous.isEmpty ? "first build" : "new step (not in the previous build)"
         }
         if prev.key == key { return "cache record missing (pruned)" }
         if let input = rerunInputs.first { return "input step re-ran: \(input)" }
+        for (reference, digest) in baseImages {
+            if let old = previous["image:" + reference], old.key != digest {
+                return "base image changed: \(reference) → \(digest)"
+            }
+        }
         if prev.op != v.digest.value {
             if let change = argChange(old: prev.env, new: Self.env(of: v)) { return change }
             return "instruction changed"

@@ -13,6 +13,8 @@ public struct SolveOptions: Sendable {
     public var sshAgents: [String: String]
     /// Slows a step's output while the build record lags far behind (nil: no limit).
     public var outputGate: OutputGate?
+    /// `--cache-from`: consulted when the local cache misses.
+    public var remoteCache: CacheImporter?
 
     public init(noCache: Bool = false, noCacheStages: Set<String> = [], jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 secrets: [String: Data] = [:], sshAgents: [String: String] = [:]) {

@@ -123,6 +123,7 @@ public actor Solver {
         switch v.op {
         case .source(let source):
             let result = try await solveSource(source, vertex: v)
+            if let image = result.image { explainer.recordImage(image.reference, digest: image.manifestDigest) }
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
             return result
         case .merge:
@@ -139,14 +140,21 @@ public actor Solver {
             }.map(\.1.cacheKey)
             let key = CacheKeyBuilder.key(for: v, inputKeys: inputKeys, content: content.map(\.digest))
             let bypass = options.noCache || (v.stage.map { options.noCacheStages.contains($0) } ?? false)
-            if !bypass, let hit = await cache.lookup(key, layerExists: snapshotter.exists) {
+            var found = bypass ? nil : await cache.lookup(key, layerExists: snapshotter.exists)
+            if !bypass, found == nil, let remote = options.remoteCache, let imported = try? await remote.lookup(key, name: v.name) {
+                try? await cache.store(imported)
+                found = imported
+            }
+            if let hit = found {
                 emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
                 explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: false)
                 return VertexResult(snapshot: Snapshot(layers: hit.layers), cacheKey: key, cached: true)
             }
             let reason = bypass ? (options.noCache ? "--no-cache" : "--no-cache-filter \(v.stage ?? "")")
                 : explainer.explainMiss(v, key: key, inputKeys: inputKeys, content: content,
-                                        rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name })
+                                        rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name },
+                                        baseImages: zip(v.inputs, inputs).compactMap { d, result in
+                                            result.image.map { ($0.reference, $0.manifestDigest) } })
             executed.insert(v.digest)
             // Input 0 is the filesystem being changed only when the op says so (not for scratch or --link).
             let base = Self.hasBase(v.op) ? (inputs.first?.snapshot ?? .empty) : .empty
