@@ -74,11 +74,13 @@ struct ImageSave: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "save", abstract: "Write an image as an OCI layout tar.")
     @OptionGroup var global: GlobalOptions
     @Option(name: .shortAndLong, help: "The archive to write.") var output: String
+    @Option(help: ArgumentHelp("The platform to save from a multi-platform image (default: this machine's).", valueName: "os/arch[/variant]"))
+    var platform: String?
     @Argument(help: "The image name.") var name: String
 
     func run() throws {
         do {
-            try openImageStore(global).save(name, to: output)
+            try openImageStore(global).save(name, to: output, platform: parsePlatform(platform))
         } catch {
             exitWith(message: "\(error)")
         }

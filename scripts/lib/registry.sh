@@ -94,9 +94,11 @@ ENV
 }
 
 registries_stop() {
-  local dir=$1 pid
-  for pid in "$dir"/*/pid "$dir"/token-server.pid; do
-    [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+  local dir=$1 file pids=()
+  for file in "$dir"/*/pid "$dir"/token-server.pid; do
+    [ -f "$file" ] && pids+=("$(cat "$file")")
   done
-  wait 2>/dev/null || true
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null || true
 }

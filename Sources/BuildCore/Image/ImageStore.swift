@@ -138,8 +138,8 @@ public struct ImageStore: Sendable {
     }
 
     /// Writes an image as an OCI layout tar (`type=oci`).
-    public func save(_ name: String, to path: String) throws {
-        let image = try resolve(name)
+    public func save(_ name: String, to path: String, platform: Platform = .host) throws {
+        let image = try resolve(name, platform: platform)
         try OCIArchiveWriter(content: content).write(manifest: image.manifestDescriptor, name: image.name, to: path)
     }
 
