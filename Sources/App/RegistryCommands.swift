@@ -53,7 +53,7 @@ struct ImagePush: AsyncParsableCommand {
         do {
             let top = try store.pushableDescriptor(ref.description)
             let pusher = ImagePusher(client: global.registryClient(), content: store.content,
-                                     sources: PullRecords(root: global.stateRoot).sources())
+                                     records: PullRecords(root: global.stateRoot))
             let quiet = self.quiet
             let digest = try await pusher.push(top, to: ref) { update in
                 guard !quiet, let outcome = update.outcome else { return }

@@ -24,15 +24,13 @@ public struct CacheSpec: Sendable, Equatable {
     }
 
     public static func parse(_ text: String, exporting: Bool) throws -> CacheSpec {
+        // buildx: a bare reference means type=registry,ref=REF.
+        if !text.contains("=") { return CacheSpec(location: .registry(text)) }
         var fields: [String: String] = [:]
         for field in text.split(separator: ",") {
             let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw RegistryError("invalid cache field \"\(field)\" in \"\(text)\": expected key=value") }
             fields[parts[0].lowercased()] = parts[1]
-        }
-        // buildx: a bare reference means type=registry,ref=REF.
-        if fields.isEmpty || (fields["type"] == nil && fields["ref"] == nil && !text.contains("=")) {
-            return CacheSpec(location: .registry(text))
         }
         let mode = fields["mode"] ?? "min"
         guard mode == "min" || mode == "max" else { throw RegistryError("invalid cache mode \"\(mode)\": use min or max") }
@@ -110,7 +108,7 @@ public struct CacheExporter: Sendable {
         switch spec.location {
         case .registry(let ref):
             let reference = try RegistryReference(parsing: ref)
-            let pusher = ImagePusher(client: images.puller.client, content: content, sources: images.records.sources())
+            let pusher = ImagePusher(client: images.puller.client, content: content, records: images.records)
             let digest = try await pusher.push(descriptor, to: reference)
             return "cache \(reference.registry)/\(reference.repository)@\(digest.value) (\(chosen.count) records)"
         case .local(let dir):

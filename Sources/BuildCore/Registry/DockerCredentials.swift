@@ -124,7 +124,7 @@ public struct DockerCredentials: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         let temporary = path + ".tmp-" + UUID().uuidString
         guard FileManager.default.createFile(atPath: temporary, contents: data + Data("\n".utf8),
                                              attributes: [.posixPermissions: 0o600]) else {

@@ -17,12 +17,15 @@ public struct ImagePusher: Sendable {
     public let content: ContentStore
     /// Blob digest → `registry/repository` it was pulled from.
     public let sources: [String: String]
+    /// Where the pushed blobs are remembered, so that a later push elsewhere mounts them.
+    public let records: PullRecords?
     public static let parallelBlobs = 4
 
-    public init(client: RegistryClient, content: ContentStore, sources: [String: String] = [:]) {
+    public init(client: RegistryClient, content: ContentStore, records: PullRecords?) {
         self.client = client
         self.content = content
-        self.sources = sources
+        self.records = records
+        sources = records?.sources() ?? [:]
     }
 
     /// Pushes `top` (a manifest or an index) to `reference` and returns the digest the registry
@@ -55,6 +58,7 @@ public struct ImagePusher: Sendable {
         for blob in blobs where !content.contains(blob.digest) {
             throw RegistryError("\(reference): blob \(blob.digest.value) of the image is not in the local store")
         }
+        defer { records?.recordSources(blobs.map(\.digest), repository: reference.registry + "/" + reference.repository) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func add() {

@@ -148,7 +148,7 @@ struct Exporting {
         events.yield(BuildEvent(.progress(ProgressUpdate(digest: vertex, id: "pushing layers", current: 0, total: nil,
                                                          completed: false))))
         let pusher = ImagePusher(client: prepared.images.puller.client, content: prepared.images.store.content,
-                                 sources: prepared.images.records.sources())
+                                 records: prepared.images.records)
         let throttle = ProgressThrottle()
         do {
             let digest = try await pusher.push(manifest, to: reference) { update in
