@@ -28,6 +28,7 @@ tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
 "$binary" image import --name "$PLAIN/bench/big:1" "$work/rootfs.tar" >/dev/null
 "$binary" image push "$PLAIN/bench/big:1" >/dev/null
 skopeo copy -q --src-tls-verify=false "docker://$PLAIN/bench/big:1" "oci:$work/src-oci:1"
+"$binary" image tag "$PLAIN/bench/big:1" "$PLAIN/bench/pushed:1"
 repos=$work/regs/plain/data/docker/registry/v2/repositories
 echo "machine: $(nproc) cores; image: $(du -sh "$work/src-oci" | cut -f1) in one layer"
 hyperfine --runs "$runs" --export-json "$work/pull.json" \
@@ -36,7 +37,7 @@ hyperfine --runs "$runs" --export-json "$work/pull.json" \
   -n "skopeo copy (pull)" "skopeo copy -q --src-tls-verify=false docker://$PLAIN/bench/big:1 oci:$work/pull-oci:1" >&2
 hyperfine --runs "$runs" --export-json "$work/push.json" \
   --prepare "rm -rf $repos/bench/pushed /var/lib/containers/cache/blob-info-cache-v1.boltdb $work/seed/registry/sources.json" \
-  -n "swbuild image push" "SWBUILD_ROOT=$work/seed $binary image tag $PLAIN/bench/big:1 $PLAIN/bench/pushed:1 && SWBUILD_ROOT=$work/seed $binary image push -q $PLAIN/bench/pushed:1" \
+  -n "swbuild image push" "SWBUILD_ROOT=$work/seed $binary image push -q $PLAIN/bench/pushed:1" \
   -n "skopeo copy (push)" "skopeo copy -q --dest-tls-verify=false oci:$work/src-oci:1 docker://$PLAIN/bench/pushed:1" >&2
 python3 - "$work/pull.json" "$work/push.json" <<'PY'
 import json, sys

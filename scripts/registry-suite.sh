@@ -75,6 +75,14 @@ if [ -n "$current" ]; then
 fi
 pass
 
+begin chunked-upload
+B image tag "$PLAIN/team/app:1" "$PLAIN/chunked/app:1"
+rm -f "$SWBUILD_ROOT/registry/sources.json"
+out=$(SWBUILD_UPLOAD_CHUNK=300000 B image push "$PLAIN/chunked/app:1" 2>&1) || fail "push: $out"
+[ "$(grep -c 'PATCH /v2/chunked/app/blobs/uploads/' "$work/regs/plain/log")" -ge 4 ] || fail "no chunked PATCH uploads"
+sk copy -q "docker://$PLAIN/chunked/app:1" "oci:$work/chunked-oci:1" >/dev/null || fail "skopeo cannot copy the chunked upload"
+pass
+
 begin cached-rebuild-makes-no-request
 before=$(grep -c 'HTTP/1.1' "$work/regs/plain/log")
 out=$(B build --progress=plain "$work/ctx" 2>&1) || fail "rebuild: $out"

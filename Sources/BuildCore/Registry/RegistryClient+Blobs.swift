@@ -4,9 +4,11 @@ import NIOCore
 import NIOHTTP1
 
 extension RegistryClient {
-    /// Blobs larger than this go up in chunks (`PATCH` with `Content-Range`), smaller ones in one `PUT`.
-    static let monolithicLimit: Int64 = 64 << 20
-    static let chunkSize: Int64 = 64 << 20
+    /// Blobs larger than this go up in chunks (`PATCH` with `Content-Range`), smaller ones in one
+    /// `PUT`. `SWBUILD_UPLOAD_CHUNK` (bytes) sets both, for registries that want small chunks.
+    static let monolithicLimit: Int64 = uploadChunkOverride ?? 256 << 20
+    static let chunkSize: Int64 = uploadChunkOverride ?? 128 << 20
+    static let uploadChunkOverride = ProcessInfo.processInfo.environment["SWBUILD_UPLOAD_CHUNK"].flatMap(Int64.init).map { max($0, 4096) }
     /// No layer or config of a real image is this large; a descriptor that says so is refused.
     static let blobLimit: Int64 = 1 << 40
 
