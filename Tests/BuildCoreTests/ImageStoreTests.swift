@@ -64,6 +64,21 @@ struct ImageStoreTests {
         #expect(try layers.all() == imported)
     }
 
+    /// `image save -o /dev/null` once replaced the host's /dev/null with a regular file (the
+    /// archive was renamed over it). A device or a FIFO is now written in place.
+    @Test func savingToADeviceWritesThroughIt() throws {
+        guard getuid() == 0 else { return }
+        let scratch = try ScratchRoot("device")
+        let images = try ImageStore(root: scratch.path)
+        let image = try Self.sampleImage(images)
+        try images.tag("example/app:v1", manifest: image.manifest)
+        let device = scratch.path + "/null"
+        #expect(mknod(device, S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0)
+        try images.save("example/app:v1", to: device)
+        var info = stat()
+        #expect(lstat(device, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+    }
+
     @Test func ociLayoutSaveThenLoadElsewhere() throws {
         let source = try ScratchRoot("save")
         let images = try ImageStore(root: source.path)

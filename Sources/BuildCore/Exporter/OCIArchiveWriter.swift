@@ -58,7 +58,15 @@ public struct OCIArchiveWriter: Sendable {
 
     /// Writes through a temp file next to `path` and renames it into place, so a reader never
     /// sees half an archive and a failure leaves nothing behind.
+    /// A device or a pipe (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming over
+    /// it would replace the host's device node with a regular file.
     static func atomically(_ path: String, _ body: (ByteSink) throws -> Void) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR || (info.st_mode & S_IFMT) == S_IFIFO {
+            let sink = try FileSink(path: path, mode: 0o644, sync: false)
+            try body(sink)
+            return
+        }
         let directory = PathText.parent(of: path)
         let temporary = (directory.isEmpty ? "." : directory) + "/." + (path as NSString).lastPathComponent + ".tmp-" + UUID().uuidString
         do {
