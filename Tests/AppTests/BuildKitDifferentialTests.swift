@@ -8,13 +8,9 @@ import Testing
 @Suite(.serialized) struct BuildKitDifferentialTests {
     @Test func everyCaseBuildsWhatBuildKitBuilds() throws {
         guard getuid() == 0 else { Issue.record("the differential suite needs root"); return }
-        let script = BinaryRunner.repositoryRoot.appendingPathComponent("scripts/buildkit-differential.sh").path
-        let (status, text) = Spawn.run("/bin/bash", [script, "--binary", BinaryRunner.binary.path])
-        let lines = text.split(separator: "\n")
-        let differ = lines.filter { $0.hasPrefix("DIFFER") }
-        let summary = lines.last { $0.hasPrefix("differential:") } ?? "no summary"
-        print(summary)
-        #expect(status == 0, "\(summary)\n\(differ.joined(separator: "\n"))\n\(text.suffix(4000))")
+        let suite = ScriptSuite("buildkit-differential.sh", summaryPrefix: "differential:")
+        let differ = suite.lines(startingWith: "DIFFER")
+        #expect(suite.status == 0, "\(suite.summary)\n\(differ.joined(separator: "\n"))\n\(suite.text.suffix(4000))")
         #expect(differ.isEmpty)
         let cases = (try? FileManager.default.contentsOfDirectory(
             atPath: BinaryRunner.repositoryRoot.appendingPathComponent("Tests/Fixtures/differential").path))?

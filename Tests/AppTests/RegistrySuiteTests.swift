@@ -9,14 +9,10 @@ import Testing
 @Suite(.serialized) struct RegistrySuiteTests {
     @Test func everyRegistryCasePasses() throws {
         guard getuid() == 0 else { Issue.record("the registry suite needs root"); return }
-        let script = BinaryRunner.repositoryRoot.appendingPathComponent("scripts/registry-suite.sh").path
-        let (status, text) = Spawn.run("/bin/bash", [script, "--binary", BinaryRunner.binary.path])
-        let lines = text.split(separator: "\n")
-        let failures = lines.filter { $0.hasPrefix("FAIL") }
-        let summary = lines.last { $0.hasPrefix("registry suite:") } ?? "no summary"
-        print(summary)
-        #expect(status == 0, "\(summary)\n\(failures.joined(separator: "\n"))\n\(text.suffix(3000))")
+        let suite = ScriptSuite("registry-suite.sh", summaryPrefix: "registry suite:")
+        let failures = suite.lines(startingWith: "FAIL")
+        #expect(suite.status == 0, "\(suite.summary)\n\(failures.joined(separator: "\n"))\n\(suite.text.suffix(3000))")
         #expect(failures.isEmpty)
-        #expect(lines.filter { $0.hasPrefix("PASS") }.count >= 12)
+        #expect(suite.lines(startingWith: "PASS").count >= 12)
     }
 }

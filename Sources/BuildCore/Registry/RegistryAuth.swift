@@ -53,6 +53,31 @@ actor RegistryAuthState {
 
     func seed(_ credential: RegistryCredential, _ registry: String) { logins[registry] = .some(credential) }
 
+    private var resolvable: Set<String> = []
+
+    /// A host name that does not resolve fails at once with its own message, rather than after
+    /// the connect timeout (SwiftNIO's resolver waits for it).
+    func checkResolvable(_ host: String, what: String) async throws {
+        guard !resolvable.contains(host) else { return }
+        var name = host
+        if name.hasPrefix("[") {
+            name = String(name.dropFirst().prefix { $0 != "]" })
+        } else if let colon = name.lastIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        let lookup = name
+        let failure = try await Blocking.run { () -> String? in
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(lookup, nil, &hints, &result)
+            if let result { freeaddrinfo(result) }
+            return status == 0 ? nil : String(cString: gai_strerror(status))
+        }
+        if let failure { throw RegistryError("\(what): cannot resolve \(name): \(failure)") }
+        resolvable.insert(host)
+    }
+
     func speaksTLS(_ host: String) -> Bool { tlsHosts.contains(host) }
     func markTLS(_ host: String) { tlsHosts.insert(host) }
 }

@@ -76,6 +76,7 @@ public final class RegistryClient: Sendable {
     func send(_ method: HTTPMethod, host: String, registry: String, path: String, headers: [(String, String)] = [],
               body: BodyFactory? = nil, scopes: [String], what: String, idempotent: Bool = true,
               timeout: TimeAmount = .seconds(120)) async throws -> HTTPClientResponse {
+        try await auth.checkResolvable(host, what: what)
         var attempt = 0
         var authorisedFor: AuthChallenge?
         while true {
