@@ -224,7 +224,7 @@ pass
 # Bad input from a registry that misbehaves on purpose.
 hostile=$(registry_free_port)
 mkdir -p "$work/layout" && tar -xf "$work/busybox.tar" -C "$work/layout"
-python3 Tests/Fixtures/registry/hostile-registry.py "$hostile" "$work/layout" > "$work/hostile.log" 2>&1 &
+python3 Tests/Fixtures/registry/hostile-registry.py "$hostile" "$work/layout" "$work/redirects.log" > "$work/hostile.log" 2>&1 &
 echo $! > "$work/hostile.pid"
 registry_wait "http://127.0.0.1:$hostile/v2/"
 H=127.0.0.1:$hostile
@@ -243,6 +243,15 @@ layer_digest=$(python3 -c "import json,sys; i=json.load(open('$work/layout/index
 [ -e "$SWBUILD_ROOT/content/blobs/$layer_digest" ] && fail "an unverified layer entered the store"
 ls "$SWBUILD_ROOT/content/tmp" 2>/dev/null | grep -q . && fail "partial downloads were left behind"
 out=$(B image pull "$H/flaky/x") || fail "the flaky registry (503 once, a dropped download once) was not retried: $out"
+pass
+
+begin credentials-stay-with-their-registry
+fresh redirect
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$H" "$(printf 'alice:alice-pass' | base64)" > "$DOCKER_CONFIG/config.json"
+out=$(B image pull "$H/redirect/x" 2>&1) || fail "pull through a redirect: $out"
+grep -q "authorization=absent" "$work/redirects.log" 2>/dev/null || fail "the redirect target was not asked, or got the login: $(cat "$work/redirects.log" 2>/dev/null)"
+grep -q "authorization=present" "$work/redirects.log" 2>/dev/null && fail "the login followed a redirect to another origin"
+printf '{}\n' > "$DOCKER_CONFIG/config.json"
 pass
 
 echo "registry suite: $passed/$((passed + failed)) passed"

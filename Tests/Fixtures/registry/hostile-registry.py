@@ -9,11 +9,13 @@ repository name picks a fault; the bytes it serves come from a real image layout
   huge/x        the manifest gives its layer a size of 2^50 bytes
   manylayers/x  the manifest has 3,000 layers
   broken/x      the manifest is not JSON
+  redirect/x    wants Basic auth, then redirects the layer blob to another origin (localhost), which
+                serves it and notes in argv[3] whether credentials came along
 """
 import hashlib, json, os, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port, layout = int(sys.argv[1]), sys.argv[2]
+port, layout, redirect_log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 blobs = {}
 for name in os.listdir(os.path.join(layout, "blobs", "sha256")):
     with open(os.path.join(layout, "blobs", "sha256", name), "rb") as f:
@@ -60,6 +62,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") == "/v2":
             return self.send(200, b"{}")
         fault = parts[2] if len(parts) > 2 else ""
+        if parts[1] == "redirected":
+            with open(redirect_log, "a") as f:
+                f.write("authorization=%s\n" % ("present" if self.headers.get("Authorization") else "absent"))
+            return self.send(200, blobs[parts[-1]], "application/octet-stream")
+        if fault == "redirect" and not self.headers.get("Authorization"):
+            return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                             extra={"WWW-Authenticate": 'Basic realm="hostile"'})
         key = (fault, parts[-2], parts[-1])
         counts[key] = counts.get(key, 0) + 1
         if parts[-2] == "manifests":
@@ -76,6 +85,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
             if parts[-1] != layer["digest"]:
                 return self.send(200, data, "application/octet-stream")
+            if fault == "redirect":
+                return self.send(307, b"", extra={"Location": "http://localhost:%d/redirected/%s" % (port, parts[-1])})
             if fault == "mismatch":
                 return self.send(200, bytes(b ^ 0xff for b in data), "application/octet-stream")
             if fault == "truncated" or (fault == "flaky" and counts[key] == 1):
