@@ -5,6 +5,21 @@ import Testing
 
 @Suite("Image exporter")
 struct ImageExporterTests {
+    /// Layers compress concurrently; results come back in layer order and the first error wins.
+    @Test func concurrentMapKeepsOrderAndRethrows() throws {
+        let squares = try ImageExporter.concurrentMap(Array(0..<64)) { i -> Int in
+            usleep(UInt32((64 - i) * 100))
+            return i * i
+        }
+        #expect(squares == (0..<64).map { $0 * $0 })
+        struct Odd: Error {}
+        #expect(throws: Odd.self) {
+            _ = try ImageExporter.concurrentMap([2, 4, 5, 6]) { i -> Int in
+                if i % 2 == 1 { throw Odd() }
+                return i
+            }
+        }
+    }
     static let epoch: Int64 = 1_700_000_000
 
     /// Two layers: the base has files, a directory to make opaque and a file to delete; the top

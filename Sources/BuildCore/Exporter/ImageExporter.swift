@@ -33,10 +33,10 @@ public struct ImageExporter: Sendable {
     /// non-empty entries than layers, so `history` and `diff_ids` always line up.
     public func export(layers ids: [LayerID], config: ImageConfig, compression: LayerCompression = defaultCompression,
                        sourceDateEpoch: Int64? = nil, annotations: [String: String]? = nil) throws -> ExportedImage {
-        var exports: [LayerExport] = []
-        for id in ids {
-            try Task.checkCancellation()
-            exports.append(try layerStore.exportLayer(id, compression: compression, sourceDateEpoch: sourceDateEpoch))
+        try Task.checkCancellation()
+        // Layers compress concurrently, one per core: each blob is the same whichever thread made it.
+        let exports = try Self.concurrentMap(ids) { id in
+            try layerStore.exportLayer(id, compression: compression, sourceDateEpoch: sourceDateEpoch)
         }
         var config = config
         config.rootfs = ImageConfig.RootFS(diffIDs: exports.map(\.diffID))
@@ -96,4 +96,37 @@ public struct ImageExporter: Sendable {
         var seen = Set<Digest>()
         return result.filter { seen.insert($0.digest).inserted }
     }
+
+    /// `transform` over `items` on up to one thread per core, results in order; the first error
+    /// thrown is rethrown once every item has finished.
+    static func concurrentMap<T: Sendable, R>(_ items: [T], _ transform: @Sendable (T) throws -> R) throws -> [R] {
+        guard items.count > 1 else { return try items.map(transform) }
+        let slots = ResultSlots<R>(count: items.count)
+        withoutActuallyEscaping(transform) { transform in
+            let work = UncheckedBox(transform)
+            DispatchQueue.concurrentPerform(iterations: items.count) { i in
+                slots.set(i, Result { try work.value(items[i]) })
+            }
+        }
+        return try slots.values.map { try $0!.get() }
+    }
+}
+
+/// Results filled in by concurrent workers, each slot once.
+private final class ResultSlots<R>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Result<R, Error>?]
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<R, Error>) {
+        lock.lock()
+        values[index] = result
+        lock.unlock()
+    }
+}
+
+private struct UncheckedBox<V>: @unchecked Sendable {
+    let value: V
+    init(_ value: V) { self.value = value }
 }
