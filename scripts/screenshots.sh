@@ -93,3 +93,19 @@ sleep 3
 keys Tab; sleep 0.3
 keys Home; sleep 1
 shot dashboard-log-readback
+
+# 9. A build FROM a registry image, to be pushed back: a real docker-registry on 127.0.0.1, the
+#    base image resolved and pulled into an empty root, the next step running.
+source scripts/lib/registry.sh
+registries_start "$work/regs" >/dev/null
+trap 'registries_stop "$work/regs"; cleanup' EXIT
+source "$work/regs/ports.env"
+"$bin" image tag --root "$root" busybox:demo "$PLAIN/library/busybox:demo"
+"$bin" image push --root "$root" -q "$PLAIN/library/busybox:demo" >/dev/null
+mkdir -p "$work/registry"
+printf 'FROM %s/library/busybox:demo\nRUN echo "built from the registry" && sleep 4\nCOPY Dockerfile /Dockerfile\n' "$PLAIN" > "$work/registry/Dockerfile"
+start "$bin" build --root "$root.registry" -t "$PLAIN/team/app:1" --push "$work/registry"
+sleep 1.5
+shot dashboard-registry-build
+sleep 4
+rm -rf "$root.registry"
