@@ -223,7 +223,7 @@ struct OCILayoutDirectory {
     }
 
     func read() throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path + "/index.json") else {
+        guard let data = try ScopedPath.read("index.json", in: path, limit: 4 << 20) else {
             throw RegistryError("\(path) holds no OCI layout (no index.json)")
         }
         let index = try JSONDecoder().decode(ImageIndex.self, from: data)
@@ -245,7 +245,7 @@ struct OCILayoutDirectory {
 
     private func verified(_ descriptor: Descriptor) throws -> Data {
         guard descriptor.size <= 4 << 20,
-              let data = FileManager.default.contents(atPath: path + "/blobs/sha256/" + descriptor.digest.hex) else {
+              let data = try ScopedPath.read("blobs/sha256/" + descriptor.digest.hex, in: path, limit: 4 << 20) else {
             throw RegistryError("\(path): manifest \(descriptor.digest.value) is missing")
         }
         guard Digest.sha256(data) == descriptor.digest else {

@@ -40,7 +40,7 @@ public struct DockerCredentials: Sendable {
     public func credential(for registry: String) throws -> RegistryCredential? {
         let file = try readFile()
         let key = Self.serverKey(registry)
-        if let helper = (file["credHelpers"] as? [String: Any])?[key] as? String ?? (file["credHelpers"] as? [String: Any])?[registry] as? String {
+        if let helper = hostHelper(in: file, for: registry) {
             return try CredentialHelper(name: helper).get(serverURL: key)
         }
         if let store = file["credsStore"] as? String, !store.isEmpty {
@@ -102,11 +102,15 @@ public struct DockerCredentials: Sendable {
         return found
     }
 
+    /// `credHelpers`' entry for the host.
+    private func hostHelper(in file: [String: Any], for registry: String) -> String? {
+        guard let helpers = file["credHelpers"] as? [String: Any] else { return nil }
+        return (helpers[Self.serverKey(registry)] ?? helpers[registry]) as? String
+    }
+
+    /// The helper that stores and erases the host's login: its own, else the default store.
     private func helperName(in file: [String: Any], for registry: String) -> String? {
-        let key = Self.serverKey(registry)
-        if let helpers = file["credHelpers"] as? [String: Any], let helper = (helpers[key] ?? helpers[registry]) as? String {
-            return helper
-        }
+        if let helper = hostHelper(in: file, for: registry) { return helper }
         if let store = file["credsStore"] as? String, !store.isEmpty { return store }
         return nil
     }

@@ -128,7 +128,7 @@ enum TokenFetcher {
         var query = components.queryItems ?? []
         if let service { query.append(URLQueryItem(name: "service", value: service)) }
         for scope in scopes { query.append(URLQueryItem(name: "scope", value: scope)) }
-        if login != nil { query.append(URLQueryItem(name: "account", value: login!.username)) }
+        if let login { query.append(URLQueryItem(name: "account", value: login.username)) }
         components.queryItems = query.isEmpty ? nil : query
         guard let url = components.url?.absoluteString else { throw RegistryError("\(registry): invalid token realm \(realm)") }
         var request = HTTPClientRequest(url: url)

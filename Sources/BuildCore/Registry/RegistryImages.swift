@@ -92,15 +92,19 @@ public final class RegistryImages: ImageResolver, Sendable {
             throw SolveError(message: "image \(reference) is not in the local image store")
         }
         let name = remote.description
+        // The tag's last resolution, when the local copy came from the registry.
+        var pulled: PullRecords.Entry?
         if let local, !alwaysPull {
             if remote.digest != nil { return .local(local) }
             guard let entry = records.entry(name) else { return .local(local) }
             if Date().timeIntervalSince1970 - entry.resolvedAt < PullRecords.ttl { return .local(local) }
+            pulled = entry
         }
+        let previous = pulled
         do {
             return try await metadataStep(name) {
                 // A tag pulled before: one HEAD says whether it moved.
-                if let local, !self.alwaysPull, let entry = self.records.entry(name) {
+                if let local, let entry = previous {
                     do {
                         if let current = try await self.puller.client.headManifest(remote), current.value == entry.digest {
                             self.records.record(name, digest: current)
