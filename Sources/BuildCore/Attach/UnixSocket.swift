@@ -112,8 +112,11 @@ public final class UnixSocket: @unchecked Sendable {
         fd = -1
     }
 
+    /// `SOCK_STREAM` as the socket calls and `addrinfo` take it.
+    static let streamType = Int32(SOCK_STREAM.rawValue)
+
     private static func make() throws(AttachError) -> UnixSocket {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, streamType | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .posix("socket", errno) }
         return UnixSocket(fd: fd)
     }

@@ -68,7 +68,7 @@ actor RegistryAuthState {
         let lookup = name
         let failure = try await Blocking.run { () -> String? in
             var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_socktype = UnixSocket.streamType
             var result: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(lookup, nil, &hints, &result)
             if let result { freeaddrinfo(result) }
