@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 lines=${2:-400000}
-swift build -c release --product swbuild-tui >/dev/null
+swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
 bin=$PWD/.build/release/swbuild-tui
 work=$(mktemp -d /tmp/swbuild-flood.XXXXXX)
 trap 'tmux kill-session -t flood 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT

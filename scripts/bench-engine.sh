@@ -12,7 +12,7 @@ work=${1:-/tmp/swbuild-bench-engine}
 mkdir -p "$work"
 export DEBIAN_FRONTEND=noninteractive
 for tool in hyperfine buildah; do command -v $tool >/dev/null || apt-get install -y -qq $tool >/dev/null; done
-swift build -c release --product swbuild-tui >/dev/null
+swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
 bin=$PWD/.build/release/swbuild-tui
 root=$work/root
 rm -rf "$root"

@@ -11,7 +11,7 @@ work=${1:-/tmp/swbuild-bench-frontend}
 mkdir -p "$work"
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine
 python3 -c "import dockerfile" 2>/dev/null || pip install -q dockerfile
-swift build -c release --product swbuild-tui >/dev/null
+swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
 bin=$PWD/.build/release/swbuild-tui
 
 python3 - "$work/Dockerfile" <<'PY'

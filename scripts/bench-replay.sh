@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 bin=${SWBUILD_TUI:-}
 if [ -z "$bin" ]; then
-  swift build -c release --product swbuild-tui >/dev/null
+  swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
   bin=$PWD/.build/release/swbuild-tui
 fi
 work=$(mktemp -d /tmp/swbuild-replay.XXXXXX)

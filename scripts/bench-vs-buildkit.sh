@@ -39,7 +39,7 @@ if [ -z "$BINARY" ]; then
     BINARY=$REPO/.build/release/swbuild-tui
     [ -x "$BINARY" ] || BINARY=$REPO/.build/debug/swbuild-tui
 fi
-[ -x "$BINARY" ] || fatal "no swbuild-tui at $BINARY (swift build -c release)"
+[ -x "$BINARY" ] || fatal "no swbuild-tui at $BINARY (swift build -c release --static-swift-stdlib)"
 for tool in hyperfine skopeo python3 dockerd "$DOCKER"; do command -v "$tool" >/dev/null 2>&1 || fatal "$tool is required"; done
 PYTHON=/usr/bin/python3; [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 

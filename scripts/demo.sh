@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product swbuild-tui
+swift build -c release --static-swift-stdlib --product swbuild-tui
 bin=.build/release/swbuild-tui
 export SWBUILD_ROOT=${SWBUILD_ROOT:-/var/lib/swbuild}
 "$bin" image busybox --name busybox:demo

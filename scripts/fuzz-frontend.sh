@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-1000000}
 seed=${2:-$RANDOM}
-swift build -c release --product swbuild-tui >/dev/null
+swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
 for target in parser expander ignore; do
   .build/release/swbuild-tui debug fuzz --target "$target" --count "$count" --seed "$seed" \
     --corpus Tests/Fixtures/conformance 2>/dev/null || { echo "FAILED: $target (seed $seed)"; exit 1; }

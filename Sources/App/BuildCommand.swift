@@ -30,7 +30,7 @@ struct BuildCommand: AsyncParsableCommand {
     var secret: [String] = []
     @Option(help: ArgumentHelp("SSH agent socket to forward: default or ID=SOCKET.", valueName: "spec"))
     var ssh: [String] = []
-    @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: runc or crun.") var ociRuntime: String = "runc"
+    @Option(name: .customLong("oci-runtime"), help: "OCI runtime for RUN steps: crun or runc (default: crun when installed, else runc).") var ociRuntime: String?
     @Option(help: ArgumentHelp("Allow an entitlement: security.insecure or network.host; repeatable.", valueName: "entitlement"))
     var allow: [String] = []
     @Option(name: .customLong("build-context"),
@@ -80,7 +80,7 @@ struct BuildCommand: AsyncParsableCommand {
         var request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
                                    buildArgs: args, tags: tag, noCache: noCache, noCacheStages: Set(noCacheFilter),
                                    jobs: jobs, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
-                                   runtime: ociRuntime, sourceDateEpoch: epoch,
+                                   runtime: ociRuntime ?? RuntimeLocator.preferred, sourceDateEpoch: epoch,
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
         request.pull = pull

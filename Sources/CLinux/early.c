@@ -1,7 +1,9 @@
 // Runs before main, while the process still has a single thread: the only moment a process can
 // move itself into a mount namespace of its own. A build (`swbuild-tui ... build ...`, as root)
 // gets a private mount namespace here, so its mounts die with it, without re-executing itself.
-// The marker variable tells the Swift side (MountNamespace) that it is done.
+// `swb_in_private_mount_namespace()` tells the Swift side (MountNamespace) that it is done.
+// The environment is left alone here: a statically linked Swift runtime finds argv next to the
+// initial `environ`, which a setenv this early would move.
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdlib.h>
@@ -29,6 +31,10 @@ static int swb_is_build_invocation(void) {
     return 0;
 }
 
+static int swb_entered_private_mount_namespace = 0;
+
+int swb_in_private_mount_namespace(void) { return swb_entered_private_mount_namespace; }
+
 __attribute__((constructor)) static void swb_enter_private_mount_namespace(void) {
     if (geteuid() != 0) return;
     const char *marker = getenv("SWBUILD_MOUNT_NAMESPACE");
@@ -36,5 +42,5 @@ __attribute__((constructor)) static void swb_enter_private_mount_namespace(void)
     if (!swb_is_build_invocation()) return;
     if (unshare(CLONE_NEWNS) != 0) return;
     if (mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) return;
-    setenv("SWBUILD_MOUNT_NAMESPACE", "private", 1);
+    swb_entered_private_mount_namespace = 1;
 }

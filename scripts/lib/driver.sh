@@ -30,24 +30,41 @@ expand_listed_vars() {
     printf '%s' "$out$line"
 }
 
-# runc_leftovers ROOT: the containers runc still knows under swbuild's state root ROOT (a build
-# killed mid-step), as "STATEDIR ID" lines.
+# crun_cmd ARGS...: crun, which refuses hybrid cgroup hosts, in a mount namespace of its own
+# without the v2 tree (as swbuild runs it); the host's mounts are untouched.
+crun_cmd() {
+    unshare --mount --propagation private -- sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"
+}
+
+# runc_leftovers ROOT: the containers runc or crun still knows under swbuild's state root ROOT (a
+# build killed mid-step), as "STATEDIR ID" lines.
 runc_leftovers() {
     local d id
     [ -d "$1/runc" ] || return 0
     for d in "$1"/runc/*/; do
         [ -d "$d" ] || continue
         for id in $(runc --root "$d" list -q 2>/dev/null); do echo "${d%/} $id"; done
+        if command -v crun >/dev/null 2>&1; then
+            for id in $(crun_cmd --root "$d" list -q 2>/dev/null); do
+                [ -f "$d/$id/status" ] && echo "${d%/} $id"
+            done
+        fi
     done
 }
 
-# kill_runc_containers ROOT: kills and deletes those containers.
+# kill_runc_containers ROOT: kills and deletes those containers, with the runtime that made each.
 kill_runc_containers() {
     local d id
     while read -r d id; do
         [ -n "$id" ] || continue
-        runc --root "$d" kill --all "$id" KILL >/dev/null 2>&1
-        sleep 0.2
-        runc --root "$d" delete --force "$id" >/dev/null 2>&1
+        if [ -f "$d/$id/status" ]; then
+            crun_cmd --root "$d" kill "$id" KILL >/dev/null 2>&1
+            sleep 0.2
+            crun_cmd --root "$d" delete --force "$id" >/dev/null 2>&1
+        else
+            runc --root "$d" kill --all "$id" KILL >/dev/null 2>&1
+            sleep 0.2
+            runc --root "$d" delete --force "$id" >/dev/null 2>&1
+        fi
     done < <(runc_leftovers "$1")
 }

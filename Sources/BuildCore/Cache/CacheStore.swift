@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the cache remembers for a key: the layers of the result and how long it took to make.
 public struct CacheRecord: Codable, Sendable, Equatable {
@@ -23,6 +26,8 @@ public struct CacheRecord: Codable, Sendable, Equatable {
 /// The content-addressed cache index: one small JSON file per cache key under `<root>/cache/keys`,
 /// written atomically, so a build killed at any moment leaves every record whole or absent. A
 /// record whose layers are gone (pruned, or never committed) is a miss, never an error.
+/// A hit is remembered as the file's modification time, not by rewriting it: a cached rebuild
+/// writes nothing here, and `lastUsed` reads the later of the two.
 public actor CacheStore {
     public let directory: String
 
@@ -39,20 +44,32 @@ public actor CacheStore {
         guard let data = FileManager.default.contents(atPath: path(key)),
               let record = try? Self.decoder.decode(CacheRecord.self, from: data),
               record.layers.allSatisfy(layerExists) else { return nil }
-        var touched = record
-        touched.lastUsed = Date()
-        try? store(touched)
+        _ = utimensat(AT_FDCWD, path(key), nil, 0)
         return record
     }
 
+    /// Writes the record; its file's modification time is its `lastUsed`.
     public func store(_ record: CacheRecord) throws {
-        try AtomicFile.write(try Self.encoder.encode(record), to: path(record.key))
+        let file = path(record.key)
+        try AtomicFile.write(try Self.encoder.encode(record), to: file)
+        let used = record.lastUsed.timeIntervalSince1970
+        let time = timespec(tv_sec: Int(used.rounded(.down)), tv_nsec: Int((used - used.rounded(.down)) * 1e9))
+        let times = [time, time]
+        _ = utimensat(AT_FDCWD, file, times, 0)
     }
 
     public func all() -> [CacheRecord] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter { $0.hasSuffix(".json") }.compactMap { name in
-            FileManager.default.contents(atPath: directory + "/" + name).flatMap { try? Self.decoder.decode(CacheRecord.self, from: $0) }
+            let file = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: file),
+                  var record = try? Self.decoder.decode(CacheRecord.self, from: data) else { return nil }
+            var info = stat()
+            if stat(file, &info) == 0 {
+                let touched = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+                record.lastUsed = max(record.lastUsed, touched)
+            }
+            return record
         }
     }
 

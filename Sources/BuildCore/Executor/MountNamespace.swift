@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,18 +11,21 @@ import Glibc
 ///
 /// A process can only change its mount namespace while it has one thread, which a Swift program
 /// past `main` no longer has. So it happens before `main`: a constructor in the CLinux module
-/// (`early.c`) unshares the namespace of a `swbuild-tui … build` run as root and sets the marker
-/// variable. Should that not have happened, `enterPrivate` re-executes the build through
+/// (`early.c`) unshares the namespace of a `swbuild-tui … build` run as root and sets a flag;
+/// the marker variable is set from here, for the processes the build starts. Should that not have happened, `enterPrivate` re-executes the build through
 /// util-linux `unshare`, as container tools re-exec into a namespace; the marker stops a loop.
 public enum MountNamespace {
     static let marker = "SWBUILD_MOUNT_NAMESPACE"
 
     /// True when this process already runs in the build's private namespace.
-    public static var isPrivate: Bool { ProcessInfo.processInfo.environment[marker] == "private" }
+    public static var isPrivate: Bool {
+        swb_in_private_mount_namespace() != 0 || ProcessInfo.processInfo.environment[marker] == "private"
+    }
 
     /// Replaces this process with itself inside a private mount namespace; returns only when it
     /// cannot (not root, no `unshare`), leaving the build in the host's namespace.
     public static func enterPrivate() {
+        if swb_in_private_mount_namespace() != 0 { setenv(marker, "private", 1) }
         guard geteuid() == 0, !isPrivate else { return }
         let unshare = RuntimeLocator.path(of: "unshare")
         guard access(unshare, X_OK) == 0 else { return }

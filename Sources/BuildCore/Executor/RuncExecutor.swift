@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ public struct RuncExecutor: Executor {
     /// The default network of RUN steps, reused between steps.
     let networks: NetworkPool
 
-    public init(runtime: String = "runc", stateDirectory: String, bundleDirectory: String) {
+    public init(runtime: String = RuntimeLocator.preferred, stateDirectory: String, bundleDirectory: String) {
         self.runtime = runtime
         self.stateDirectory = stateDirectory
         self.bundleDirectory = bundleDirectory
@@ -126,7 +127,8 @@ public struct RuncExecutor: Executor {
             }
         }
         await drained.wait()
-        RuntimeLocator.delete(runtime: runtime, state: state, id: id)
+        // `run` removes its container when it exits; only one it could not remove is deleted.
+        if access(state + "/" + id, F_OK) == 0 { RuntimeLocator.delete(runtime: runtime, state: state, id: id) }
         return status
     }
 }
@@ -188,14 +190,24 @@ public enum RuntimeLocator {
         return "/usr/sbin/" + runtime
     }
 
+    /// The runtime RUN steps use unless `--oci-runtime` names one: crun where it is installed
+    /// (it starts a container in a third of runc's time), runc otherwise.
+    public static var preferred: String {
+        access(path(of: "crun"), X_OK) == 0 ? "crun" : "runc"
+    }
+
     /// The command line that runs `runtime` with `arguments`.
     ///
     /// crun refuses hybrid cgroup hosts (v1 controllers plus a v2 tree at
-    /// `/sys/fs/cgroup/unified`), so on such hosts it runs in a mount namespace of its own in
-    /// which the v2 tree is unmounted: it then sees a plain v1 host. The host's mounts are untouched.
+    /// `/sys/fs/cgroup/unified`), so on such hosts it must not see the v2 tree. A build already
+    /// runs in a mount namespace of its own (`MountNamespace`): the tree is unmounted there, once,
+    /// and crun runs directly. Elsewhere crun runs in a mount namespace made for it, in which the
+    /// tree is unmounted. Either way it sees a plain v1 host and the host's mounts are untouched.
     static func command(runtime: String, _ arguments: [String]) -> [String] {
         let binary = path(of: runtime)
-        guard (binary as NSString).lastPathComponent == "crun", hybridCgroups else { return [binary] + arguments }
+        guard (binary as NSString).lastPathComponent == "crun", hybridCgroups, !unifiedTreeHidden else {
+            return [binary] + arguments
+        }
         let script = "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" \"$@\""
         return [path(of: "unshare"), "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, binary] + arguments
     }
@@ -207,6 +219,14 @@ public enum RuntimeLocator {
             let fields = line.split(separator: " ")
             return fields.count > 2 && fields[1] == "/sys/fs/cgroup/unified" && fields[2] == "cgroup2"
         }
+    }()
+
+    /// Unmounts the v2 tree of a hybrid host in this process's own mount namespace, when it has
+    /// one; true when crun can then run without a namespace of its own. Only in a build's private
+    /// namespace: the unmount must never reach the host.
+    static let unifiedTreeHidden: Bool = {
+        guard hybridCgroups, MountNamespace.isPrivate else { return false }
+        return umount2("/sys/fs/cgroup/unified", Int32(MNT_DETACH)) == 0
     }()
 
     @discardableResult
@@ -227,12 +247,25 @@ public enum RuntimeLocator {
         return p.terminationStatus == 0
     }
 
-    /// Sends SIGKILL to the container's init process, read from the runtime's state file.
+    /// Sends SIGKILL to the container's init process, read from the runtime's state file (runc's
+    /// `state.json`, crun's `status`).
+    @discardableResult
     public static func killInit(state: String, id: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: state + "/" + id + "/state.json"),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = (object["init_process_pid"] as? NSNumber)?.int32Value, pid > 1 else { return false }
-        return Glibc.kill(pid, SIGKILL) == 0
+        let files = [("state.json", "init_process_pid"), ("status", "pid")]
+        for (file, field) in files {
+            guard let data = FileManager.default.contents(atPath: state + "/" + id + "/" + file),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let pid = (object[field] as? NSNumber)?.int32Value, pid > 1 else { continue }
+            return Glibc.kill(pid, SIGKILL) == 0
+        }
+        return false
+    }
+
+    /// The runtime that made the container `id` under `state`, told by its state file.
+    static func owner(state: String, id: String, default runtime: String) -> String {
+        if access(state + "/" + id + "/status", F_OK) == 0 { return "crun" }
+        if access(state + "/" + id + "/state.json", F_OK) == 0 { return "runc" }
+        return runtime
     }
 
     @discardableResult
@@ -248,8 +281,10 @@ public enum RuntimeLocator {
     public static func deleteAll(runtime: String, state: String, except keep: Set<String> = []) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? []
         for id in names where id.hasPrefix("swb-") && !keep.contains(id) {
-            kill(runtime: runtime, state: state, id: id)
-            delete(runtime: runtime, state: state, id: id)
+            let owner = owner(state: state, id: id, default: runtime)
+            killInit(state: state, id: id)
+            kill(runtime: owner, state: state, id: id)
+            delete(runtime: owner, state: state, id: id)
         }
     }
 }

@@ -48,9 +48,13 @@ public struct ContentStore: Sendable {
         return try FileSource(path: path(for: digest)).readAll(limit: limit)
     }
 
-    /// Stores bytes; when `expected` is given, bytes with another digest are refused.
+    /// Stores bytes; when `expected` is given, bytes with another digest are refused. Bytes the
+    /// store already has are not written again (a cached rebuild's config and manifest).
     @discardableResult
     public func put(_ data: Data, expected: Digest? = nil) throws -> Digest {
+        let digest = Digest.sha256(data)
+        if let expected, expected != digest { throw ImageError.digestMismatch(expected: expected, actual: digest) }
+        if contains(digest) { return digest }
         let writer = try makeWriter()
         try writer.write(data)
         return try writer.commit(expected: expected).digest

@@ -160,7 +160,8 @@ public struct ImageStore: Sendable {
                                         what: path)
     }
 
-    /// Read-modify-write of `index.json` under an exclusive `flock`, published by rename.
+    /// Read-modify-write of `index.json` under an exclusive `flock`, published by rename (and not
+    /// written at all when the change changed nothing).
     func updateIndex(_ change: (inout ImageIndex) throws -> Void) throws {
         let lockPath = imagesDirectory + "/lock"
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -168,7 +169,9 @@ public struct ImageStore: Sendable {
         defer { close(lock) }
         guard flock(lock, LOCK_EX) == 0 else { throw ImageError.posix("flock", lockPath) }
         var index = try readIndex()
+        let before = index
         try change(&index)
+        if index == before { return }
         let temporary = imagesDirectory + "/index.json.tmp-" + UUID().uuidString
         do {
             let sink = try FileSink(path: temporary, sync: true)

@@ -34,7 +34,7 @@ public struct BuildRequest: Sendable {
     public init(contextPath: String, dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String] = [:],
                 tags: [String] = [], noCache: Bool = false, noCacheStages: Set<String> = [],
                 jobs: Int = ProcessInfo.processInfo.activeProcessorCount, outputs: [OutputSpec] = [],
-                secrets: [String: Data] = [:], sshAgents: [String: String] = [:], runtime: String = "runc",
+                secrets: [String: Data] = [:], sshAgents: [String: String] = [:], runtime: String = RuntimeLocator.preferred,
                 sourceDateEpoch: Int64? = nil, compression: String = "gzip") {
         self.contextPath = contextPath
         self.dockerfilePath = dockerfilePath ?? (contextPath as NSString).appendingPathComponent("Dockerfile")

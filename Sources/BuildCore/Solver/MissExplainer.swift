@@ -5,7 +5,7 @@ import Foundation
 /// the instruction changed, or an input step re-ran. Its memory is one small file per
 /// Dockerfile/target under `<root>/cache/explain`, replaced atomically at the end of a build.
 public final class MissExplainer: @unchecked Sendable {
-    struct Fingerprint: Codable {
+    struct Fingerprint: Codable, Equatable {
         var name: String
         var key: String
         var op: String
@@ -119,6 +119,7 @@ public final class MissExplainer: @unchecked Sendable {
         var merged = previous
         for (k, v) in current { merged[k] = v }
         lock.unlock()
+        if merged == previous { return }   // a cached rebuild: nothing new to remember
         if let data = try? JSONEncoder().encode(merged) { try? AtomicFile.write(data, to: file) }
     }
 }

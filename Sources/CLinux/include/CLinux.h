@@ -18,6 +18,9 @@
 #define SYS_mount_setattr 442
 #endif
 
+/* 1 when the constructor in early.c moved this process into a private mount namespace. */
+int swb_in_private_mount_namespace(void);
+
 struct swb_open_how { uint64_t flags; uint64_t mode; uint64_t resolve; };
 #define SWB_RESOLVE_NO_XDEV 0x01
 #define SWB_RESOLVE_NO_MAGICLINKS 0x02
