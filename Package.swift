@@ -27,6 +27,11 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            path: "Sources/CZstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(
             name: "CLinux",
             path: "Sources/CLinux"
@@ -34,7 +39,7 @@ let package = Package(
         .target(
             name: "BuildCore",
             dependencies: [
-                "CZlib", "CLinux",
+                "CZlib", "CZstd", "CLinux",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,6 +13,10 @@
 static inline int swb_deflate_init_gzip(z_stream *s, int level) {
     return deflateInit2(s, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
 }
+/* Raw deflate (no wrapper): the blocks of a parallel gzip stream, joined under one header. */
+static inline int swb_deflate_init_raw(z_stream *s, int level) {
+    return deflateInit2(s, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+}
 static inline int swb_inflate_init_gzip(z_stream *s) {
     return inflateInit2(s, 16 + MAX_WBITS);
 }

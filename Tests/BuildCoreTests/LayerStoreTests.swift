@@ -207,8 +207,7 @@ struct LayerStoreTests {
         #expect(scratch.listing("layers") == before)
         #expect(scratch.listing("tmp").isEmpty)
 
-        // A truncated zstd blob fails through the tool's exit status, not as a short tar.
-        #expect(Zstd.isAvailable, "zstd is not installed; run scripts/setup.sh")
+        // A truncated zstd blob fails as a truncated frame, not as a short tar.
         let plain = scratch.path + "/z.tar", packed = scratch.path + "/z.tar.zst"
         try Self.tar([(TarEntry.file("z", size: 0), Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }))])
             .write(to: URL(fileURLWithPath: plain))

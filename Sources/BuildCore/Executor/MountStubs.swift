@@ -24,6 +24,9 @@ struct MountStubs {
         let cwd = request.op.cwd.isEmpty ? "/" : request.op.cwd
         // The working directory stays (BuildKit creates it owned by the step's user).
         _ = try Self.make(cwd, in: rootfs, directory: true, owner: (identity.uid, identity.gid))
+        // /dev stays too, mode 0755 as runc makes it (BuildKit's layers have it); crun would
+        // make it 01755.
+        _ = try Self.make("/dev", in: rootfs, directory: true, owner: nil)
         var targets: [(String, Bool)] = [("/etc/hosts", false), ("/etc/resolv.conf", false)]
         for m in request.mounts {
             var directory = true

@@ -25,18 +25,20 @@ public struct ImageExporter: Sendable {
         self.layerStore = layerStore
     }
 
-    /// gzip unless asked otherwise; zstd needs the `zstd` tool (`Zstd.isAvailable`).
+    /// gzip unless asked otherwise (`compression=zstd` goes through libzstd).
     public static let defaultCompression = LayerCompression.gzip
 
     /// Exports `layers` (lowest first) under `config`, whose `rootfs` is replaced. History gets
     /// one entry per layer when it has none, and missing entries are appended when it has fewer
-    /// non-empty entries than layers, so `history` and `diff_ids` always line up.
+    /// non-empty entries than layers, so `history` and `diff_ids` always line up. `progress`
+    /// hears uncompressed bytes as layers are compressed, from several threads at once.
     public func export(layers ids: [LayerID], config: ImageConfig, compression: LayerCompression = defaultCompression,
-                       sourceDateEpoch: Int64? = nil, annotations: [String: String]? = nil) throws -> ExportedImage {
+                       sourceDateEpoch: Int64? = nil, annotations: [String: String]? = nil,
+                       progress: (@Sendable (Int64) -> Void)? = nil) throws -> ExportedImage {
         try Task.checkCancellation()
         // Layers compress concurrently, one per core: each blob is the same whichever thread made it.
         let exports = try Self.concurrentMap(ids) { id in
-            try layerStore.exportLayer(id, compression: compression, sourceDateEpoch: sourceDateEpoch)
+            try layerStore.exportLayer(id, compression: compression, sourceDateEpoch: sourceDateEpoch, progress: progress)
         }
         var config = config
         config.rootfs = ImageConfig.RootFS(diffIDs: exports.map(\.diffID))

@@ -118,3 +118,33 @@ public final class HashingSink: ByteSink {
         try next?.finish()
     }
 }
+
+/// Forwards bytes to `next` and reports how many went through, in steps of at least `every`
+/// bytes (and the rest at the end): progress for long streams without a call per write.
+public final class ProgressSink: ByteSink {
+    private let next: ByteSink
+    private let report: @Sendable (Int64) -> Void
+    private let every: Int64
+    private var unreported: Int64 = 0
+
+    public init(forwardingTo next: ByteSink, every: Int64 = 1 << 20, report: @escaping @Sendable (Int64) -> Void) {
+        self.next = next
+        self.every = every
+        self.report = report
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try next.write(bytes)
+        unreported += Int64(bytes.count)
+        if unreported >= every {
+            report(unreported)
+            unreported = 0
+        }
+    }
+
+    public func finish() throws {
+        try next.finish()
+        if unreported > 0 { report(unreported) }
+        unreported = 0
+    }
+}

@@ -52,8 +52,8 @@ public enum LayerCompression: String, Sendable, Codable, CaseIterable {
         return detect(Array(prefix[0..<n]))
     }
 
-    /// A source yielding the uncompressed bytes of the file at `path`. bzip2, xz and zstd go
-    /// through their command-line tools, which have no library on this platform.
+    /// A source yielding the uncompressed bytes of the file at `path`. gzip and zstd go through
+    /// their libraries; bzip2 and xz (only ever imported) through their command-line tools.
     func decompressing(fileAt path: String) throws -> ByteSource {
         switch self {
         case .none: return try FileSource(path: path)

@@ -161,8 +161,8 @@ public struct LayerStore: Sendable {
         return try importLayer(from: source, expectedDiffID: expectedDiffID, blob: export, allowDevices: allowDevices)
     }
 
-    /// Imports a layer from a stream (a pipe, a download) of the given compression. bzip2, xz
-    /// and zstd streams are staged to a temp file first, since their tools read files.
+    /// Imports a layer from a stream (a pipe, a download) of the given compression. bzip2 and xz
+    /// streams are staged to a temp file first, since their tools read files.
     @discardableResult
     public func importLayer(stream: ByteSource, compression: LayerCompression, expectedDiffID: Digest? = nil,
                             allowDevices: Bool = false) throws -> LayerID {
@@ -172,7 +172,10 @@ public struct LayerStore: Sendable {
         case .gzip:
             return try importLayer(from: Gzip.Decompressor(stream), expectedDiffID: expectedDiffID, blob: nil,
                                    allowDevices: allowDevices)
-        case .bzip2, .xz, .zstd:
+        case .zstd:
+            return try importLayer(from: Zstd.Decompressor(stream), expectedDiffID: expectedDiffID, blob: nil,
+                                   allowDevices: allowDevices)
+        case .bzip2, .xz:
             let staged = temporaryDirectory + "/\(compression.rawValue)-" + UUID().uuidString
             defer { unlink(staged) }
             let sink = try FileSink(path: staged)
@@ -227,8 +230,9 @@ public struct LayerStore: Sendable {
     /// opaque directories to `.wh..wh..opq`, entries sorted, mtimes clamped to
     /// `sourceDateEpoch`. The result is cached in `layer.json` per compression and clamp (an
     /// imported layer answers with its original blob when the compression matches).
+    /// `progress` hears the uncompressed bytes as they are compressed (nothing for a cached blob).
     public func exportLayer(_ id: LayerID, compression: LayerCompression = .gzip,
-                            sourceDateEpoch: Int64? = nil) throws -> LayerExport {
+                            sourceDateEpoch: Int64? = nil, progress: (@Sendable (Int64) -> Void)? = nil) throws -> LayerExport {
         guard let mediaType = compression.mediaType else {
             throw ImageError.unsupported("\(compression.rawValue) layers: layers are written gzip, zstd or uncompressed")
         }
@@ -240,22 +244,18 @@ public struct LayerStore: Sendable {
         }
         let blobWriter = try content.makeWriter()
         let diffHash: HashingSink
-        var staged: String?
-        defer { if let staged { unlink(staged) } }
         switch compression {
         case .none, .bzip2, .xz:   // bzip2 and xz never get here: they have no media type
             diffHash = HashingSink(forwardingTo: blobWriter)
         case .gzip:
-            diffHash = HashingSink(forwardingTo: try Gzip.Compressor(forwardingTo: blobWriter))
+            diffHash = HashingSink(forwardingTo: try ParallelGzip.Compressor(forwardingTo: blobWriter))
         case .zstd:
-            let path = temporaryDirectory + "/export-" + UUID().uuidString + ".zst"
-            staged = path
-            diffHash = HashingSink(forwardingTo: try Zstd.Compressor(toFileAt: path))
+            diffHash = HashingSink(forwardingTo: try Zstd.Compressor(forwardingTo: blobWriter))
         }
-        let tar = TarWriter(sink: diffHash, sourceDateEpoch: sourceDateEpoch)
+        let counted: ByteSink = progress.map { ProgressSink(forwardingTo: diffHash, report: $0) } ?? diffHash
+        let tar = TarWriter(sink: counted, sourceDateEpoch: sourceDateEpoch)
         try tar.appendDirectory(layerPath(id), format: .overlayLayer)
         try tar.finish()
-        if let staged { try FileSource(path: staged).pipe(to: blobWriter) }
         let (digest, size) = try blobWriter.commit()
         guard let diffID = diffHash.digest else { throw ImageError.compression("layer hash missing") }
         let export = LayerExport(compression: compression, sourceDateEpoch: sourceDateEpoch, diffID: diffID,

@@ -1,87 +1,162 @@
+import CZstd
 import Foundation
 
-/// zstd through the `zstd` command-line tool (Debian's `zstd` package), streaming through
-/// pipes. There is no libzstd Swift module on this platform, and shelling out keeps the output
-/// byte-identical to what `zstd -3` gives anywhere else, which reproducible layers rely on.
-/// Every entry point throws `ImageError.toolMissing("zstd")` when the tool is absent.
+/// zstd through libzstd, streaming in both directions.
+///
+/// Compression always runs in the library's multi-threaded mode (at least one worker, one per
+/// core): its output depends only on the input and the level, not on the number of workers, so a
+/// layer blob has the same digest on any machine, which reproducible images rely on.
+/// Decompression accepts concatenated frames and rejects a stream that ends inside a frame.
 public enum Zstd {
     /// zstd's default level, the one BuildKit uses for `compression=zstd`.
-    public static let defaultLevel = 3
+    public static let defaultLevel: Int32 = 3
 
-    /// The tool's path, if installed.
-    public static var toolPath: String? { CommandSource.locate("zstd") }
-
-    public static var isAvailable: Bool { toolPath != nil }
-
-    public static func compress(fileAt source: String, to destination: String, level: Int = defaultLevel) throws {
-        try run(["-q", "-f", "-\(level)", "--no-progress", source, "-o", destination])
+    public static func compress(fileAt source: String, to destination: String, level: Int32 = defaultLevel) throws {
+        let sink = try FileSink(path: destination)
+        let compressor = try Compressor(forwardingTo: sink, level: level)
+        try FileSource(path: source).pipe(to: compressor)
+        try compressor.finish()
     }
 
     public static func decompress(fileAt source: String, to destination: String) throws {
-        try run(["-q", "-f", "-d", "--no-progress", source, "-o", destination])
+        let sink = try FileSink(path: destination)
+        try Decompressor(try FileSource(path: source)).pipe(to: sink)
+        try sink.finish()
     }
 
-    static func run(_ arguments: [String]) throws {
-        guard let tool = toolPath else { throw ImageError.toolMissing("zstd") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { throw ImageError.toolMissing("zstd") }
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ImageError.toolFailed(tool: "zstd", status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
+    public static func compress(_ data: Data, level: Int32 = defaultLevel) throws -> Data {
+        let sink = DataSink()
+        let compressor = try Compressor(forwardingTo: sink, level: level)
+        try compressor.write(data)
+        try compressor.finish()
+        return sink.data
+    }
+
+    public static func decompress(_ data: Data, limit: Int = 1 << 30) throws -> Data {
+        try Decompressor(DataSource(data)).readAll(limit: limit)
+    }
+
+    /// Decompresses a file as a stream.
+    public static func decompressor(fileAt path: String) throws -> ByteSource {
+        try Decompressor(try FileSource(path: path))
+    }
+
+    static func check(_ code: Int, _ what: String) throws {
+        if ZSTD_isError(code) != 0 {
+            throw ImageError.compression("zstd \(what): \(String(cString: ZSTD_getErrorName(code)))")
         }
     }
 
-    /// Decompresses a file as a stream (`zstd -dc`), checking the tool's exit status at the end
-    /// so a corrupt or truncated blob is an error, not a short tar.
-    public static func decompressor(fileAt path: String) throws -> CommandSource {
-        guard let tool = toolPath else { throw ImageError.toolMissing("zstd") }
-        return try CommandSource(tool: tool, name: "zstd", arguments: ["-q", "-d", "-c", "--no-progress", path])
-    }
+    /// Worker threads for one stream: one per core.
+    static var workers: Int32 { Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
-    /// Compresses a stream into a file (`zstd -c > destination`): bytes written here go to the
-    /// tool's stdin; `finish()` closes it and checks the exit status.
+    /// A sink that zstd-compresses what it is given into `next`; `finish()` ends the frame and
+    /// finishes `next`.
     public final class Compressor: ByteSink {
-        private let process = Process()
-        private let stdin = Pipe()
-        private let destination: String
+        private let context: OpaquePointer
+        private let next: ByteSink
+        private let output: UnsafeMutableRawPointer
+        private let outputSize = ZSTD_CStreamOutSize()
         private var finished = false
 
-        public init(toFileAt destination: String, level: Int = Zstd.defaultLevel) throws {
-            guard let tool = Zstd.toolPath else { throw ImageError.toolMissing("zstd") }
-            // A dying tool must surface as EPIPE from write(2), not kill this process.
-            signal(SIGPIPE, SIG_IGN)
-            self.destination = destination
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = ["-q", "-f", "-\(level)", "--no-progress", "-c", "-o", destination]
-            process.standardInput = stdin
-            process.standardOutput = FileHandle.nullDevice
-            do { try process.run() } catch { throw ImageError.toolMissing("zstd") }
-        }
-
-        deinit {
-            if !finished {
-                try? stdin.fileHandleForWriting.close()
-                process.waitUntilExit()
+        public init(forwardingTo next: ByteSink, level: Int32 = Zstd.defaultLevel) throws {
+            guard (1...19).contains(level) else { throw ImageError.compression("zstd level \(level) is not in 1...19") }
+            guard let context = ZSTD_createCCtx() else { throw ImageError.compression("zstd: out of memory") }
+            self.context = context
+            self.next = next
+            output = .allocate(byteCount: outputSize, alignment: 16)
+            do {
+                try Zstd.check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level), "level")
+                try Zstd.check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "checksum")
+                try Zstd.check(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Zstd.workers), "workers")
+            } catch {
+                ZSTD_freeCCtx(context)
+                output.deallocate()
+                throw error
             }
         }
 
+        deinit {
+            ZSTD_freeCCtx(context)
+            output.deallocate()
+        }
+
         public func write(_ bytes: UnsafeRawBufferPointer) throws {
-            try FileSink.writeAll(fd: stdin.fileHandleForWriting.fileDescriptor, bytes, path: "zstd input")
+            guard !bytes.isEmpty, let base = bytes.baseAddress else { return }
+            var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
+            while input.pos < input.size {
+                _ = try run(&input, ZSTD_e_continue)
+            }
         }
 
         public func finish() throws {
             guard !finished else { return }
             finished = true
-            try? stdin.fileHandleForWriting.close()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw ImageError.toolFailed(tool: "zstd", status: process.terminationStatus, output: "compressing into \(destination)")
+            var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+            while try run(&input, ZSTD_e_end) != 0 {}
+            try next.finish()
+        }
+
+        /// One call into the library; returns what it says is left to flush.
+        private func run(_ input: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective) throws -> Int {
+            var out = ZSTD_outBuffer(dst: output, size: outputSize, pos: 0)
+            let remaining = ZSTD_compressStream2(context, &out, &input, directive)
+            try Zstd.check(remaining, "compression")
+            if out.pos > 0 { try next.write(UnsafeRawBufferPointer(start: output, count: out.pos)) }
+            return remaining
+        }
+    }
+
+    /// A source that decompresses `upstream`: every frame in it, checked against its checksum
+    /// when the frame has one.
+    public final class Decompressor: ByteSource {
+        private let upstream: ByteSource
+        private let context: OpaquePointer
+        private let input: UnsafeMutableRawPointer
+        private let inputSize = ZSTD_DStreamInSize()
+        private var inBuffer: ZSTD_inBuffer
+        private var upstreamEnded = false
+        /// What the last call said: 0 when a frame just ended.
+        private var frameOpen = false
+        private var sawFrame = false
+
+        public init(_ upstream: ByteSource) throws {
+            guard let context = ZSTD_createDCtx() else { throw ImageError.compression("zstd: out of memory") }
+            self.upstream = upstream
+            self.context = context
+            input = .allocate(byteCount: inputSize, alignment: 16)
+            inBuffer = ZSTD_inBuffer(src: input, size: 0, pos: 0)
+        }
+
+        deinit {
+            ZSTD_freeDCtx(context)
+            input.deallocate()
+        }
+
+        public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            guard !buffer.isEmpty, let base = buffer.baseAddress else { return 0 }
+            while true {
+                if inBuffer.pos == inBuffer.size && !upstreamEnded {
+                    let n = try upstream.read(into: UnsafeMutableRawBufferPointer(start: input, count: inputSize))
+                    if n == 0 { upstreamEnded = true } else { inBuffer = ZSTD_inBuffer(src: input, size: n, pos: 0) }
+                }
+                var out = ZSTD_outBuffer(dst: base, size: buffer.count, pos: 0)
+                let hadInput = inBuffer.pos < inBuffer.size
+                if hadInput || frameOpen {
+                    let hint = ZSTD_decompressStream(context, &out, &inBuffer)
+                    if ZSTD_isError(hint) != 0 {
+                        let reason = String(cString: ZSTD_getErrorName(hint))
+                        throw ImageError.compression(sawFrame || frameOpen ? "zstd: \(reason)" : "not zstd data (\(reason))")
+                    }
+                    frameOpen = hint != 0
+                    if frameOpen || out.pos > 0 { sawFrame = true }
+                    if out.pos > 0 { return out.pos }
+                }
+                if inBuffer.pos == inBuffer.size && upstreamEnded {
+                    if frameOpen { throw ImageError.compression("zstd stream is truncated") }
+                    if !sawFrame { throw ImageError.compression("empty zstd stream") }
+                    return 0
+                }
             }
         }
     }

@@ -47,8 +47,14 @@ struct Exporting {
         let needsImage = outputs.contains { $0.kind != .local && $0.kind != .tar }
         var image: ExportedImage?
         if needsImage {
+            // Compressing a large layer takes a while: its bytes show as they go.
+            var total: Int64 = 0
+            for layer in layers { total += (try? layerStore.metadata(layer).size) ?? 0 }
+            let compressing = ByteProgress(digest: exportVertex, id: "compressing layers", total: total, events: events)
+            let report: (@Sendable (Int64) -> Void)? = compression == .none ? nil : { @Sendable bytes in compressing.add(bytes) }
             image = try ImageExporter(layerStore: layerStore).export(layers: layers, config: config, compression: compression,
-                                                                  sourceDateEpoch: request.sourceDateEpoch)
+                                                                  sourceDateEpoch: request.sourceDateEpoch, progress: report)
+            compressing.complete()
             // Bytes, as BuildKit counts them: the compressed layer blobs of the image.
             let bytes = image?.layers.reduce(Int64(0)) { $0 + $1.blob.size } ?? 0
             events.yield(BuildEvent(.progress(ProgressUpdate(digest: exportVertex, id: "exporting layers", current: bytes,
@@ -166,5 +172,44 @@ struct Exporting {
         } catch let error as RegistryError {
             throw SolveError(message: "\(error)")
         }
+    }
+}
+
+/// Byte progress of one item, added to from several threads, sent at most every 100 ms.
+final class ByteProgress: @unchecked Sendable {
+    private let digest: Digest
+    private let id: String
+    private let total: Int64
+    private let events: AsyncStream<BuildEvent>.Continuation
+    private let lock = NSLock()
+    private var current: Int64 = 0
+    private var lastSent = Date.distantPast
+    private var sentAny = false
+
+    init(digest: Digest, id: String, total: Int64, events: AsyncStream<BuildEvent>.Continuation) {
+        self.digest = digest
+        self.id = id
+        self.total = total
+        self.events = events
+    }
+
+    func add(_ bytes: Int64) {
+        lock.lock()
+        current += bytes
+        let now = Date()
+        let send = now.timeIntervalSince(lastSent) >= 0.1
+        if send { lastSent = now; sentAny = true }
+        let snapshot = current
+        lock.unlock()
+        if send { events.yield(BuildEvent(.progress(ProgressUpdate(digest: digest, id: id, current: snapshot, total: max(total, snapshot), completed: false)))) }
+    }
+
+    /// The closing update; nothing when no bytes were compressed (every blob was cached).
+    func complete() {
+        lock.lock()
+        let snapshot = current, any = sentAny || current > 0
+        lock.unlock()
+        guard any else { return }
+        events.yield(BuildEvent(.progress(ProgressUpdate(digest: digest, id: id, current: snapshot, total: snapshot, completed: true))))
     }
 }
