@@ -24,27 +24,31 @@ public enum ParallelGzip {
     }
 
     /// A sink that gzips what it is given into `next`; `finish()` writes the trailer and
-    /// finishes `next`.
+    /// finishes `next`. Blocks compress on the global queue while the next batch is being filled:
+    /// one batch in flight, so memory stays at two batches whatever the stream's length.
     public final class Compressor: ByteSink {
         private let next: ByteSink
         private let level: Int32
-        /// Input not yet compressed: whole blocks waiting for a batch, then the block being filled.
+        /// Input not yet handed to a batch.
         private var pending: [UInt8] = []
         private var parallel = false
         /// The last 32 KiB of input before `pending`: the dictionary of its first block.
         private var dictionary: [UInt8] = []
+        private var inFlight: Batch?
         private var crc: UInt = 0
         private var length: UInt64 = 0
-        private let batchBlocks: Int
+        private let batchBytes: Int
         private var finished = false
 
         public init(forwardingTo next: ByteSink, level: Int32 = Gzip.defaultLevel) throws {
             guard (0...9).contains(level) else { throw ImageError.compression("gzip level \(level) is not in 0...9") }
             self.next = next
             self.level = level
-            batchBlocks = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)
+            batchBytes = max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) * ParallelGzip.blockSize
             pending.reserveCapacity(ParallelGzip.threshold)
         }
+
+        deinit { inFlight?.wait() }
 
         public func write(_ bytes: UnsafeRawBufferPointer) throws {
             guard !bytes.isEmpty else { return }
@@ -53,8 +57,9 @@ public enum ParallelGzip {
                 parallel = true
                 try next.write(header)
             }
-            if parallel && pending.count >= batchBlocks * ParallelGzip.blockSize {
-                try compressWholeBlocks()
+            if parallel && pending.count >= batchBytes {
+                try startBatch(Array(pending[0..<batchBytes]))
+                pending.removeFirst(batchBytes)
             }
         }
 
@@ -68,7 +73,9 @@ public enum ParallelGzip {
                 try whole.finish()
                 return
             }
-            try compressWholeBlocks(includingPartial: true)
+            if !pending.isEmpty { try startBatch(pending) }
+            pending = []
+            try drain()
             try next.write(try ParallelGzip.deflate(UnsafeRawBufferPointer(start: nil, count: 0), dictionary: nil,
                                                     level: level, final: true))
             var trailer = [UInt8](repeating: 0, count: 8)
@@ -84,53 +91,100 @@ public enum ParallelGzip {
             return [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]
         }
 
-        /// Compresses the whole blocks in `pending` (and the partial last one, at the end)
-        /// concurrently and writes them in order.
-        private func compressWholeBlocks(includingPartial: Bool = false) throws {
-            let size = ParallelGzip.blockSize
-            let count = includingPartial ? (pending.count + size - 1) / size : pending.count / size
-            guard count > 0 else { return }
-            let used = min(pending.count, count * size)
-            let level = self.level
-            var outputs = [[UInt8]](repeating: [], count: count)
-            var crcs = [UInt](repeating: 0, count: count)
-            let failure = FailureBox()
-            let previous = dictionary
-            pending.withUnsafeBytes { input in
-                previous.withUnsafeBytes { previousBytes in
-                    outputs.withUnsafeMutableBufferPointer { outputSlots in
-                        crcs.withUnsafeMutableBufferPointer { crcSlots in
-                            // Each iteration reads its own block (and the 32 KiB before it) and
-                            // writes only its own slots; the buffers outlive the loop.
-                            let shared = Unchecked((input, previousBytes, outputSlots, crcSlots))
-                            DispatchQueue.concurrentPerform(iterations: count) { i in
-                                let (input, previousBytes, outputSlots, crcSlots) = shared.value
-                                let start = i * size
-                                let block = UnsafeRawBufferPointer(rebasing: input[start..<min(start + size, used)])
-                                let dictionary = i == 0
-                                    ? previousBytes
-                                    : UnsafeRawBufferPointer(rebasing: input[(start - ParallelGzip.dictionarySize)..<start])
-                                crcSlots[i] = block.isEmpty ? 0
-                                    : CZlib.crc32(0, block.baseAddress!.assumingMemoryBound(to: Bytef.self), UInt32(block.count))
-                                do {
-                                    outputSlots[i] = try ParallelGzip.deflate(block, dictionary: dictionary, level: level, final: false)
-                                } catch {
-                                    failure.set(error)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            if let error = failure.error { throw error }
-            for i in 0..<count {
-                try next.write(outputs[i])
-                let blockLength = min(size, used - i * size)
-                crc = CZlib.crc32_combine(crc, crcs[i], off_t(blockLength))
+        /// Writes the batch in flight once it is done, then sets `input` compressing.
+        private func startBatch(_ input: [UInt8]) throws {
+            try drain()
+            let batch = Batch(input: input, dictionary: dictionary, level: level)
+            dictionary = Array(input.suffix(ParallelGzip.dictionarySize))
+            batch.start()
+            inFlight = batch
+        }
+
+        /// Waits for the batch in flight and writes its blocks, in order.
+        private func drain() throws {
+            guard let batch = inFlight else { return }
+            inFlight = nil
+            batch.wait()
+            if let error = batch.failure.error { throw error }
+            for i in 0..<batch.count {
+                try next.write(batch.outputs[i])
+                let blockLength = batch.blockLength(i)
+                crc = CZlib.crc32_combine(crc, batch.crcs[i], off_t(blockLength))
                 length &+= UInt64(blockLength)
             }
-            dictionary = Array(pending[max(0, used - ParallelGzip.dictionarySize)..<used])
-            pending.removeFirst(used)
+        }
+    }
+
+    /// Consecutive blocks compressing on the global queue, each into its own slot.
+    final class Batch: @unchecked Sendable {
+        let input: [UInt8]
+        let dictionary: [UInt8]
+        let level: Int32
+        let count: Int
+        /// One slot per block, allocated before any block starts, each written by its own block.
+        let outputs: UnsafeMutablePointer<[UInt8]>
+        let crcs: UnsafeMutablePointer<UInt>
+        let failure = FailureBox()
+        private let group = DispatchGroup()
+
+        init(input: [UInt8], dictionary: [UInt8], level: Int32) {
+            self.input = input
+            self.dictionary = dictionary
+            self.level = level
+            count = (input.count + ParallelGzip.blockSize - 1) / ParallelGzip.blockSize
+            outputs = .allocate(capacity: count)
+            outputs.initialize(repeating: [], count: count)
+            crcs = .allocate(capacity: count)
+            crcs.initialize(repeating: 0, count: count)
+        }
+
+        deinit {
+            group.wait()
+            outputs.deinitialize(count: count)
+            outputs.deallocate()
+            crcs.deallocate()
+        }
+
+        func blockLength(_ i: Int) -> Int { min(ParallelGzip.blockSize, input.count - i * ParallelGzip.blockSize) }
+
+        /// Not `concurrentPerform`: that runs serially when the caller is itself inside one (the
+        /// layers of an image compress concurrently), which would leave cores idle.
+        func start() {
+            for i in 0..<count {
+                group.enter()
+                DispatchQueue.global(qos: .userInitiated).async { [self] in
+                    compress(i)
+                    group.leave()
+                }
+            }
+        }
+
+        func wait() { group.wait() }
+
+        /// Block `i`, primed with the 32 KiB before it. Writes only slot `i`; the slots are read
+        /// only after `wait()`.
+        private func compress(_ i: Int) {
+            let size = ParallelGzip.blockSize
+            let start = i * size
+            input.withUnsafeBytes { all in
+                let block = UnsafeRawBufferPointer(rebasing: all[start..<(start + blockLength(i))])
+                let crc = CZlib.crc32(0, block.baseAddress!.assumingMemoryBound(to: Bytef.self), UInt32(block.count))
+                do {
+                    let output: [UInt8]
+                    if i == 0 {
+                        output = try dictionary.withUnsafeBytes {
+                            try ParallelGzip.deflate(block, dictionary: $0, level: level, final: false)
+                        }
+                    } else {
+                        let before = UnsafeRawBufferPointer(rebasing: all[max(0, start - ParallelGzip.dictionarySize)..<start])
+                        output = try ParallelGzip.deflate(block, dictionary: before, level: level, final: false)
+                    }
+                    outputs[i] = output
+                    crcs[i] = crc
+                } catch {
+                    failure.set(error)
+                }
+            }
         }
     }
 
@@ -160,12 +214,6 @@ public enum ParallelGzip {
         }
         output.removeLast(output.count - produced)
         return output
-    }
-
-    /// Buffers handed to the iterations of a concurrent loop, each of which touches only its own part.
-    struct Unchecked<Value>: @unchecked Sendable {
-        let value: Value
-        init(_ value: Value) { self.value = value }
     }
 
     /// The first error of a concurrent loop.
