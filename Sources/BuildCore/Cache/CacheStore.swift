@@ -86,7 +86,15 @@ public actor CacheStore {
 
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
+        // The records' own RFC 3339 times, read without Foundation's ISO 8601 formatter (a cached
+        // rebuild reads one record per step).
+        d.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let time = RFC3339Time(parsing: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a time: \(text)"))
+            }
+            return time.date
+        }
         return d
     }()
 }

@@ -7,8 +7,9 @@ public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConve
     public let value: String
 
     public init?(parsing text: String) {
-        guard text.hasPrefix("sha256:"), text.count == 71,
-              text.dropFirst(7).allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        let bytes = text.utf8
+        guard bytes.count == 71, text.hasPrefix("sha256:"),
+              bytes.dropFirst(7).allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
         value = text
     }
 
@@ -17,11 +18,23 @@ public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConve
     }
 
     public static func sha256<D: DataProtocol>(_ data: D) -> Digest {
-        Digest(hex: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
+        Digest(hex: lowercaseHex(SHA256.hash(data: data)))
     }
 
     public static func sha256(_ text: String) -> Digest {
         sha256(Data(text.utf8))
+    }
+
+    /// Bytes as lowercase hex (a digest's text).
+    static func lowercaseHex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The hex part, for file names.

@@ -49,7 +49,7 @@ struct Exporting {
         if needsImage {
             // Compressing a large layer takes a while: its bytes show as they go.
             var total: Int64 = 0
-            for layer in layers { total += (try? layerStore.metadata(layer).size) ?? 0 }
+            if compression != .none { for layer in layers { total += (try? layerStore.metadata(layer).size) ?? 0 } }
             let compressing = ByteProgress(digest: exportVertex, id: "compressing layers", total: total, events: events)
             let report: (@Sendable (Int64) -> Void)? = compression == .none ? nil : { @Sendable bytes in compressing.add(bytes) }
             image = try ImageExporter(layerStore: layerStore).export(layers: layers, config: config, compression: compression,

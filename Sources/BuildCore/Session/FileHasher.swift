@@ -45,6 +45,6 @@ enum FileHasher {
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
-        return "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + Digest.lowercaseHex(hasher.finalize())
     }
 }
