@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # swbuild side by side with a real BuildKit (the one inside Debian's docker.io dockerd 20.10, a
 # private daemon this script starts and stops), from the same busybox base layer, on the
-# workloads of the speed issue. Prints each pair's median (hyperfine) and the ratio swbuild/BuildKit,
-# and the peak RSS of swbuild's large-context build.
+# workloads of the speed issue. The two run in turn; it prints each side's median and the median
+# of the pair-by-pair ratios swbuild/BuildKit, the peak RSS of swbuild's large-context build, and
+# the OCI export of the large image against single-core gzip (hyperfine).
 #
 #   scripts/bench-vs-buildkit.sh [--binary PATH] [--runs N] [--files N] [--mb N]
 #
@@ -91,29 +92,40 @@ PY
 
 # --- measuring -------------------------------------------------------------------------------------
 ROWS=()
-# pair NAME RUNS PREPARE_SW PREPARE_BK SW_CMD BK_CMD
+# pair NAME RUNS PREPARE_SW PREPARE_BK SW_CMD BK_CMD: runs swbuild and BuildKit in turn (A B A B ...,
+# each after its own preparation, a warm-up pair first) and prints both medians and the median of
+# the pair-by-pair ratios: a machine whose speed drifts (shared cores) moves both sides of a pair.
 pair() {
-    local name=$1 runs=$2 prep_sw=$3 prep_bk=$4 sw=$5 bk=$6
-    hyperfine -N --style none -r "$runs" --prepare "$prep_sw" --export-json "$WORK/sw.json" "$sw" >/dev/null 2>"$WORK/h.err" ||
-        { cat "$WORK/h.err" >&2; fatal "$name: swbuild failed"; }
-    hyperfine -N --style none -r "$runs" --prepare "$prep_bk" --export-json "$WORK/bk.json" "$bk" >/dev/null 2>"$WORK/h.err" ||
-        { cat "$WORK/h.err" >&2; fatal "$name: BuildKit failed"; }
-    ROWS+=("$("$PYTHON" - "$name" "$WORK/sw.json" "$WORK/bk.json" <<'PY'
-import json, sys
-def stats(p):
-    r = json.load(open(p))["results"][0]
-    return r["median"], r["min"], r["max"]
-name = sys.argv[1]
-(sm, smin, smax), (bm, bmin, bmax) = stats(sys.argv[2]), stats(sys.argv[3])
+    local row
+    row=$("$PYTHON" - "$@" <<'PY'
+import shlex, statistics, subprocess, sys, time
+name, runs, prep_sw, prep_bk, sw, bk = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
+def run(command, prepare):
+    subprocess.run(prepare, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.monotonic()
+    done = subprocess.run(shlex.split(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.monotonic() - start
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
+        sys.exit(f"{name}: {command.split()[0]} failed ({done.returncode})")
+    return elapsed
+run(sw, prep_sw); run(bk, prep_bk)
+a, b = [], []
+for _ in range(runs):
+    a.append(run(sw, prep_sw))
+    b.append(run(bk, prep_bk))
+ratio = statistics.median(x / y for x, y in zip(a, b))
 def ms(x): return f"{x * 1000:,.0f} ms"
-print(f"| {name} | {ms(sm)} ({ms(smin)}–{ms(smax)}) | {ms(bm)} ({ms(bmin)}–{ms(bmax)}) | {sm / bm:.2f} |")
+print(f"| {name} | {ms(statistics.median(a))} ({ms(min(a))}–{ms(max(a))}) | "
+      f"{ms(statistics.median(b))} ({ms(min(b))}–{ms(max(b))}) | {ratio:.2f} |")
 PY
-)")
-    echo "${ROWS[-1]}"
+) || fatal "$1: a run failed"
+    ROWS+=("$row")
+    echo "$row"
 }
 
 echo "bench-vs-buildkit: $(nproc) cores, swbuild $BINARY, dockerd $("$DOCKER" -H "$DHOST" version --format '{{.Server.Version}}')"
-echo "| workload | swbuild median (min–max) | BuildKit median (min–max) | ratio |"
+echo "| workload | swbuild median (min–max) | BuildKit median (min–max) | ratio (median of pairs) |"
 echo "|---|---|---|---|"
 # Warm both caches for the cached rebuild.
 $SW build --progress quiet -t bench/cached "$WORK/cached" >/dev/null 2>&1 || fatal "swbuild cannot build the cached workload"

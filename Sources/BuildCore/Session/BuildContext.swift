@@ -71,16 +71,39 @@ public struct BuildContext: Sendable {
     /// COPY expands them. Empty when nothing matches.
     public func checksum(selecting source: String) -> (digest: String, paths: [String]) {
         let matches = ContextSelection.match(source, in: entries)
-        var lines: [String] = []
+        // One line per entry, joined by newlines and hashed: `rel NUL kind NUL mode(octal) NUL uid
+        // NUL gid NUL content`, built as bytes (the same bytes as ever, so keys do not move).
+        var text: [UInt8] = []
         var paths: [String] = []
         for m in matches {
-            for e in entries where e.path == m || e.path.hasPrefix(m == "" ? "" : m + "/") {
-                let rel = m.isEmpty ? e.path : String(e.path.dropFirst(m.count))
-                lines.append("\(rel)\u{0}\(e.kind)\u{0}\(String(e.mode & 0o7777, radix: 8))\u{0}\(e.uid)\u{0}\(e.gid)\u{0}\(contents[e.path] ?? "")")
+            let prefix = m.isEmpty ? "" : m + "/"
+            for e in entries where e.path == m || e.path.hasPrefix(prefix) {
+                if !paths.isEmpty { text.append(0x0a) }
+                text.append(contentsOf: e.path.utf8.dropFirst(m.utf8.count))
+                text.append(0)
+                text.append(contentsOf: Self.kindName(e.kind).utf8)
+                text.append(0)
+                text.append(contentsOf: String(e.mode & 0o7777, radix: 8).utf8)
+                text.append(0)
+                text.append(contentsOf: String(e.uid).utf8)
+                text.append(0)
+                text.append(contentsOf: String(e.gid).utf8)
+                text.append(0)
+                text.append(contentsOf: (contents[e.path] ?? "").utf8)
                 paths.append(e.path)
             }
         }
-        return (Digest.sha256(lines.joined(separator: "\n")).value, paths)
+        return (Digest.sha256(text).value, paths)
+    }
+
+    /// The kind as the checksum spells it (the case's name).
+    static func kindName(_ kind: ContextEntry.Kind) -> String {
+        switch kind {
+        case .file: "file"
+        case .directory: "directory"
+        case .symlink: "symlink"
+        case .other: "other"
+        }
     }
 }
 

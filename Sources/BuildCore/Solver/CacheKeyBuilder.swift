@@ -24,8 +24,9 @@ public struct ContentChecksum: Sendable, Codable, Equatable {
 }
 
 extension Solver {
-    /// Checksums of what the vertex reads from the build context (COPY sources, bind mounts).
-    func contentChecksums(for v: Vertex, inputs: [VertexResult]) -> [ContentChecksum] {
+    /// Checksums of what the vertex reads from the build context (COPY sources, bind mounts);
+    /// `listingFiles: false` leaves out the per-file list (only the digests, for the key).
+    func contentChecksums(for v: Vertex, inputs: [VertexResult], listingFiles: Bool = true) -> [ContentChecksum] {
         func local(_ index: Int) -> (name: String, context: BuildContext)? {
             guard index >= 0, index < v.inputs.count, case .source(.local(let name, _))? = graph[v.inputs[index]]?.op,
                   let context = contexts[name] else { return nil }
@@ -47,7 +48,7 @@ extension Solver {
         return selections.map { name, context, selection in
             let (digest, paths) = context.checksum(selecting: selection)
             var files: [String: String] = [:]
-            for p in paths.prefix(10_000) { files[p] = context.contents[p] ?? "" }
+            if listingFiles { for p in paths.prefix(10_000) { files[p] = context.contents[p] ?? "" } }
             // The build context's selections keep their plain names (and so their keys).
             let label = name == GraphBuilder.buildContextName ? selection : name + ":" + selection
             return ContentChecksum(selection: label, digest: digest, files: files)

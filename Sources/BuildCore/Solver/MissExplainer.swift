@@ -2,8 +2,11 @@ import Foundation
 
 /// Explains cache misses by comparing each step with the same step of the previous build of the
 /// same Dockerfile and target: which files changed, which build arg changed (old and new value),
-/// the instruction changed, or an input step re-ran. Its memory is one small file per
-/// Dockerfile/target under `<root>/cache/explain`, replaced atomically at the end of a build.
+/// the instruction changed, or an input step re-ran. Its memory is one file per Dockerfile/target
+/// under `<root>/cache/explain`, replaced atomically at the end of a build, next to a small one
+/// with each step's cache key (`.keys.json`): a build whose steps all kept their keys reads only
+/// that, and writes nothing. The full fingerprints (a COPY's per-file checksums) are decoded only
+/// when a step misses or the memory changes.
 public final class MissExplainer: @unchecked Sendable {
     struct Fingerprint: Codable, Equatable {
         var name: String
@@ -15,21 +18,37 @@ public final class MissExplainer: @unchecked Sendable {
     }
 
     let file: String
+    var keysFile: String { String(file.dropLast(5)) + ".keys.json" }
     let argNames: Set<String>
     private let lock = NSLock()
-    private let previous: [String: Fingerprint]
+    /// The previous build's key per step, when its key file is there.
+    private let previousKeys: [String: String]?
+    private var decodedPrevious: [String: Fingerprint]?
     private var current: [String: Fingerprint] = [:]
+    /// Steps recorded with the key they had last time: nothing new to remember about them.
+    private var unchanged: Set<String> = []
 
     public init(root: StateRoot, dockerfilePath: String, target: String?, argNames: Set<String>) {
         let id = Digest.sha256((dockerfilePath as NSString).standardizingPath + "\u{0}" + (target ?? "")).hex
         file = root.subdirectory("cache/explain") + "/" + id + ".json"
         self.argNames = argNames
-        if let data = FileManager.default.contents(atPath: file),
-           let decoded = try? JSONDecoder().decode([String: Fingerprint].self, from: data) {
-            previous = decoded
-        } else {
-            previous = [:]
-        }
+        previousKeys = FileManager.default.contents(atPath: String(file.dropLast(5)) + ".keys.json")
+            .flatMap { try? JSONDecoder().decode([String: String].self, from: $0) }
+    }
+
+    /// The previous build's fingerprints, read on first use. Call with the lock held.
+    private var previous: [String: Fingerprint] {
+        if let decodedPrevious { return decodedPrevious }
+        let decoded = FileManager.default.contents(atPath: file)
+            .flatMap { try? JSONDecoder().decode([String: Fingerprint].self, from: $0) } ?? [:]
+        decodedPrevious = decoded
+        return decoded
+    }
+
+    /// True when the step had this very key in the previous build (then its fingerprint, files
+    /// included, is the one remembered and need not be computed again).
+    func keptItsKey(_ v: Vertex, key: String) -> Bool {
+        previousKeys?[Self.identity(v.name)] == key
     }
 
     /// `[stage 2/5] RUN make` is step `stage 2` whatever its text, so an edited instruction is
@@ -51,17 +70,27 @@ public final class MissExplainer: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// A step that hit with the key it had last time: remembered as it was.
+    func recordUnchanged(_ v: Vertex) {
+        lock.lock()
+        unchanged.insert(Self.identity(v.name))
+        lock.unlock()
+    }
+
     /// Remembers the manifest digest a base image resolved to, so that the next build can say
     /// "base image changed" when its tag moved.
     func recordImage(_ reference: String, digest: String) {
         let fp = Fingerprint(name: "image:" + reference, key: digest, op: "", inputKeys: [], content: [], env: [])
         lock.lock()
-        current[fp.name] = fp
+        if previousKeys?[fp.name] == digest { unchanged.insert(fp.name) } else { current[fp.name] = fp }
         lock.unlock()
     }
 
     func explainMiss(_ v: Vertex, key: String, inputKeys: [String], content: [ContentChecksum], rerunInputs: [String],
                      baseImages: [(reference: String, digest: String)] = []) -> String {
+        lock.lock()
+        let previous = self.previous
+        lock.unlock()
         guard let prev = previous[Self.identity(v.name)] else {
             return previous.isEmpty ? "first build" : "new step (not in the previous build)"
         }
@@ -116,10 +145,16 @@ public final class MissExplainer: @unchecked Sendable {
     /// Saves this build's fingerprints (merged over the previous ones) for the next build.
     public func save() {
         lock.lock()
+        defer { lock.unlock() }
+        // A cached rebuild: every step kept its key, nothing new to remember.
+        if current.isEmpty && previousKeys != nil { return }
         var merged = previous
         for (k, v) in current { merged[k] = v }
-        lock.unlock()
-        if merged == previous { return }   // a cached rebuild: nothing new to remember
-        if let data = try? JSONEncoder().encode(merged) { try? AtomicFile.write(data, to: file) }
+        if merged == previous && previousKeys != nil { return }
+        guard let data = try? JSONEncoder().encode(merged),
+              let keys = try? JSONEncoder().encode(merged.mapValues(\.key)) else { return }
+        // The fingerprints first: a key file never names fingerprints that are not there.
+        try? AtomicFile.write(data, to: file)
+        try? AtomicFile.write(keys, to: keysFile)
     }
 }

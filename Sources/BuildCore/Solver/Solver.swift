@@ -132,7 +132,8 @@ public actor Solver {
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
             return VertexResult(snapshot: Snapshot(layers: layers), cacheKey: key, cached: true)
         case .exec, .file:
-            let content = contentChecksums(for: v, inputs: inputs)
+            // Per-file checksums are for explaining misses; the key needs only the digests.
+            var content = contentChecksums(for: v, inputs: inputs, listingFiles: false)
             // The context's own key covers every file; a step keys on just the files it reads.
             let inputKeys = zip(v.inputs, inputs).filter { d, _ in
                 if case .source(.local)? = graph[d]?.op { return false }
@@ -147,9 +148,14 @@ public actor Solver {
             }
             if let hit = found {
                 emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
-                explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: false)
+                if explainer.keptItsKey(v, key: key) {
+                    explainer.recordUnchanged(v)
+                } else {
+                    explainer.record(v, key: key, inputKeys: inputKeys, content: contentChecksums(for: v, inputs: inputs), reran: false)
+                }
                 return VertexResult(snapshot: Snapshot(layers: hit.layers), cacheKey: key, cached: true)
             }
+            content = contentChecksums(for: v, inputs: inputs)
             let reason = bypass ? (options.noCache ? "--no-cache" : "--no-cache-filter \(v.stage ?? "")")
                 : explainer.explainMiss(v, key: key, inputKeys: inputKeys, content: content,
                                         rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name },
