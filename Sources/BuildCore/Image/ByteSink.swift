@@ -148,3 +148,27 @@ public final class ProgressSink: ByteSink {
         unreported = 0
     }
 }
+
+/// The whole-buffer and file-to-file forms every codec (gzip, parallel gzip, zstd) offers, over
+/// its streaming compressor or decompressor.
+enum StreamCodec {
+    static func compress(_ data: Data, _ make: (ByteSink) throws -> ByteSink) throws -> Data {
+        let sink = DataSink()
+        let compressor = try make(sink)
+        try compressor.write(data)
+        try compressor.finish()
+        return sink.data
+    }
+
+    static func compress(fileAt source: String, to destination: String, _ make: (ByteSink) throws -> ByteSink) throws {
+        let compressor = try make(try FileSink(path: destination))
+        try FileSource(path: source).pipe(to: compressor)
+        try compressor.finish()
+    }
+
+    static func decompress(fileAt source: String, to destination: String, _ make: (ByteSource) throws -> ByteSource) throws {
+        let sink = try FileSink(path: destination)
+        try make(try FileSource(path: source)).pipe(to: sink)
+        try sink.finish()
+    }
+}

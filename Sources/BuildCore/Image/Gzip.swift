@@ -12,11 +12,7 @@ public enum Gzip {
     public static let defaultLevel: Int32 = 6
 
     public static func compress(_ data: Data, level: Int32 = defaultLevel) throws -> Data {
-        let sink = DataSink()
-        let compressor = try Compressor(forwardingTo: sink, level: level)
-        try compressor.write(data)
-        try compressor.finish()
-        return sink.data
+        try StreamCodec.compress(data) { try Compressor(forwardingTo: $0, level: level) }
     }
 
     public static func decompress(_ data: Data, limit: Int = 1 << 30) throws -> Data {
@@ -25,16 +21,11 @@ public enum Gzip {
 
     /// Compresses a file into another (the destination is created or truncated).
     public static func compress(fileAt source: String, to destination: String, level: Int32 = defaultLevel) throws {
-        let sink = try FileSink(path: destination)
-        let compressor = try Compressor(forwardingTo: sink, level: level)
-        try FileSource(path: source).pipe(to: compressor)
-        try compressor.finish()
+        try StreamCodec.compress(fileAt: source, to: destination) { try Compressor(forwardingTo: $0, level: level) }
     }
 
     public static func decompress(fileAt source: String, to destination: String) throws {
-        let sink = try FileSink(path: destination)
-        try Decompressor(try FileSource(path: source)).pipe(to: sink)
-        try sink.finish()
+        try StreamCodec.decompress(fileAt: source, to: destination) { try Decompressor($0) }
     }
 
     /// A sink that gzips what it is given into `next`; `finish()` writes the trailer and

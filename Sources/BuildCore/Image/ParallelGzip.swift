@@ -16,11 +16,7 @@ public enum ParallelGzip {
     public static let threshold = 1 << 20
 
     public static func compress(_ data: Data, level: Int32 = Gzip.defaultLevel) throws -> Data {
-        let sink = DataSink()
-        let compressor = try Compressor(forwardingTo: sink, level: level)
-        try compressor.write(data)
-        try compressor.finish()
-        return sink.data
+        try StreamCodec.compress(data) { try Compressor(forwardingTo: $0, level: level) }
     }
 
     /// A sink that gzips what it is given into `next`; `finish()` writes the trailer and

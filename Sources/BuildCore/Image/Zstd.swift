@@ -12,24 +12,15 @@ public enum Zstd {
     public static let defaultLevel: Int32 = 3
 
     public static func compress(fileAt source: String, to destination: String, level: Int32 = defaultLevel) throws {
-        let sink = try FileSink(path: destination)
-        let compressor = try Compressor(forwardingTo: sink, level: level)
-        try FileSource(path: source).pipe(to: compressor)
-        try compressor.finish()
+        try StreamCodec.compress(fileAt: source, to: destination) { try Compressor(forwardingTo: $0, level: level) }
     }
 
     public static func decompress(fileAt source: String, to destination: String) throws {
-        let sink = try FileSink(path: destination)
-        try Decompressor(try FileSource(path: source)).pipe(to: sink)
-        try sink.finish()
+        try StreamCodec.decompress(fileAt: source, to: destination) { try Decompressor($0) }
     }
 
     public static func compress(_ data: Data, level: Int32 = defaultLevel) throws -> Data {
-        let sink = DataSink()
-        let compressor = try Compressor(forwardingTo: sink, level: level)
-        try compressor.write(data)
-        try compressor.finish()
-        return sink.data
+        try StreamCodec.compress(data) { try Compressor(forwardingTo: $0, level: level) }
     }
 
     public static func decompress(_ data: Data, limit: Int = 1 << 30) throws -> Data {
