@@ -41,10 +41,11 @@ public actor CacheStore {
 
     /// The record for `key` if every layer it names still exists.
     public func lookup(_ key: String, layerExists: (String) -> Bool) -> CacheRecord? {
-        guard let data = FileManager.default.contents(atPath: path(key)),
+        let file = path(key)
+        guard let data = FileManager.default.contents(atPath: file),
               let record = try? Self.decoder.decode(CacheRecord.self, from: data),
               record.layers.allSatisfy(layerExists) else { return nil }
-        _ = utimensat(AT_FDCWD, path(key), nil, 0)
+        _ = utimensat(AT_FDCWD, file, nil, 0)
         return record
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One process to run in a container over a prepared root filesystem.
 public struct ExecRequest: Sendable {
@@ -25,6 +28,14 @@ public struct PreparedMount: Sendable, Equatable {
     public var source: String
     public var target: String
     public var readOnly: Bool
+
+    /// A bind whose source is a directory (or not there yet) mounts over a directory; one of a
+    /// file or socket (a secret, an ssh agent) over a file.
+    var sourceIsDirectory: Bool {
+        guard case .bind = kind else { return true }
+        var st = stat()
+        return stat(source, &st) != 0 || (st.st_mode & S_IFMT) == S_IFDIR
+    }
 
     public init(kind: Kind, source: String, target: String, readOnly: Bool) {
         self.kind = kind

@@ -28,14 +28,7 @@ struct MountStubs {
         // make it 01755.
         _ = try Self.make("/dev", in: rootfs, directory: true, owner: nil)
         var targets: [(String, Bool)] = [("/etc/hosts", false), ("/etc/resolv.conf", false)]
-        for m in request.mounts {
-            var directory = true
-            if case .bind = m.kind {
-                var st = stat()
-                directory = stat(m.source, &st) != 0 || (st.st_mode & S_IFMT) == S_IFDIR
-            }
-            targets.append((m.target, directory))
-        }
+        for m in request.mounts { targets.append((m.target, m.sourceIsDirectory)) }
         for (target, directory) in targets {
             created += try Self.make(target, in: rootfs, directory: directory, owner: nil)
         }

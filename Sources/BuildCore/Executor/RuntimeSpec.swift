@@ -57,10 +57,8 @@ struct RuntimeSpec {
                 // `rro`: read-only recursively, submounts included (runc and crun apply it with
                 // mount_setattr); `ro` would leave them writable. A file has no submounts, and
                 // crun 1.8 opens an `rro` target as a directory, so a file is bound `ro`.
-                var isDirectory: ObjCBool = false
-                let directory = FileManager.default.fileExists(atPath: m.source, isDirectory: &isDirectory) && isDirectory.boolValue
                 mounts.append(["destination": m.target, "type": "bind", "source": m.source,
-                               "options": ["rbind", m.readOnly ? (directory ? "rro" : "ro") : "rw"]])
+                               "options": ["rbind", m.readOnly ? (m.sourceIsDirectory ? "rro" : "ro") : "rw"]])
             case .tmpfs(let size):
                 var options = ["nosuid", "nodev", "mode=1777"]
                 if let size { options.append("size=\(size)") }

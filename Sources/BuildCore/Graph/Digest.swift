@@ -13,7 +13,8 @@ public struct Digest: Sendable, Hashable, Comparable, Codable, CustomStringConve
         value = text
     }
 
-    private init(hex: String) {
+    /// From 64 lowercase hex digits the caller made (a hash it just finished).
+    init(hex: String) {
         value = "sha256:" + hex
     }
 

@@ -23,10 +23,25 @@ public struct ContentChecksum: Sendable, Codable, Equatable {
     public var files: [String: String]
 }
 
+/// What a step reads from a build context: its checksum (for the key) and the paths it covers,
+/// from which the per-file list (for explaining a miss) is made only when it is wanted.
+struct ContextRead {
+    var checksum: ContentChecksum
+    let paths: [String]
+    let context: BuildContext
+
+    /// The checksum with its per-file list (at most 10,000 files).
+    var listed: ContentChecksum {
+        var full = checksum
+        for p in paths.prefix(10_000) { full.files[p] = context.contents[p] ?? "" }
+        return full
+    }
+}
+
 extension Solver {
-    /// Checksums of what the vertex reads from the build context (COPY sources, bind mounts);
-    /// `listingFiles: false` leaves out the per-file list (only the digests, for the key).
-    func contentChecksums(for v: Vertex, inputs: [VertexResult], listingFiles: Bool = true) -> [ContentChecksum] {
+    /// What the vertex reads from the build context (COPY sources, bind mounts), each selection
+    /// checksummed once.
+    func contextReads(for v: Vertex, inputs: [VertexResult]) -> [ContextRead] {
         func local(_ index: Int) -> (name: String, context: BuildContext)? {
             guard index >= 0, index < v.inputs.count, case .source(.local(let name, _))? = graph[v.inputs[index]]?.op,
                   let context = contexts[name] else { return nil }
@@ -47,11 +62,9 @@ extension Solver {
         }
         return selections.map { name, context, selection in
             let (digest, paths) = context.checksum(selecting: selection)
-            var files: [String: String] = [:]
-            if listingFiles { for p in paths.prefix(10_000) { files[p] = context.contents[p] ?? "" } }
             // The build context's selections keep their plain names (and so their keys).
             let label = name == GraphBuilder.buildContextName ? selection : name + ":" + selection
-            return ContentChecksum(selection: label, digest: digest, files: files)
+            return ContextRead(checksum: ContentChecksum(selection: label, digest: digest, files: [:]), paths: paths, context: context)
         }
     }
 }

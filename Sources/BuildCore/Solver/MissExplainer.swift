@@ -18,21 +18,21 @@ public final class MissExplainer: @unchecked Sendable {
     }
 
     let file: String
-    var keysFile: String { String(file.dropLast(5)) + ".keys.json" }
+    let keysFile: String
     let argNames: Set<String>
     private let lock = NSLock()
     /// The previous build's key per step, when its key file is there.
     private let previousKeys: [String: String]?
     private var decodedPrevious: [String: Fingerprint]?
+    /// Steps whose key is not the one remembered (a step that kept its key is not recorded).
     private var current: [String: Fingerprint] = [:]
-    /// Steps recorded with the key they had last time: nothing new to remember about them.
-    private var unchanged: Set<String> = []
 
     public init(root: StateRoot, dockerfilePath: String, target: String?, argNames: Set<String>) {
         let id = Digest.sha256((dockerfilePath as NSString).standardizingPath + "\u{0}" + (target ?? "")).hex
         file = root.subdirectory("cache/explain") + "/" + id + ".json"
+        keysFile = root.subdirectory("cache/explain") + "/" + id + ".keys.json"
         self.argNames = argNames
-        previousKeys = FileManager.default.contents(atPath: String(file.dropLast(5)) + ".keys.json")
+        previousKeys = FileManager.default.contents(atPath: keysFile)
             .flatMap { try? JSONDecoder().decode([String: String].self, from: $0) }
     }
 
@@ -45,8 +45,8 @@ public final class MissExplainer: @unchecked Sendable {
         return decoded
     }
 
-    /// True when the step had this very key in the previous build (then its fingerprint, files
-    /// included, is the one remembered and need not be computed again).
+    /// True when the step had this very key in the previous build: its fingerprint, files
+    /// included, is the one remembered, so it need not be made or recorded again.
     func keptItsKey(_ v: Vertex, key: String) -> Bool {
         previousKeys?[Self.identity(v.name)] == key
     }
@@ -70,19 +70,13 @@ public final class MissExplainer: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// A step that hit with the key it had last time: remembered as it was.
-    func recordUnchanged(_ v: Vertex) {
-        lock.lock()
-        unchanged.insert(Self.identity(v.name))
-        lock.unlock()
-    }
 
     /// Remembers the manifest digest a base image resolved to, so that the next build can say
     /// "base image changed" when its tag moved.
     func recordImage(_ reference: String, digest: String) {
         let fp = Fingerprint(name: "image:" + reference, key: digest, op: "", inputKeys: [], content: [], env: [])
         lock.lock()
-        if previousKeys?[fp.name] == digest { unchanged.insert(fp.name) } else { current[fp.name] = fp }
+        if previousKeys?[fp.name] != digest { current[fp.name] = fp }
         lock.unlock()
     }
 

@@ -132,14 +132,14 @@ public actor Solver {
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
             return VertexResult(snapshot: Snapshot(layers: layers), cacheKey: key, cached: true)
         case .exec, .file:
-            // Per-file checksums are for explaining misses; the key needs only the digests.
-            var content = contentChecksums(for: v, inputs: inputs, listingFiles: false)
+            // The key needs only the digests; per-file lists are made only to explain a miss.
+            let reads = contextReads(for: v, inputs: inputs)
             // The context's own key covers every file; a step keys on just the files it reads.
             let inputKeys = zip(v.inputs, inputs).filter { d, _ in
                 if case .source(.local)? = graph[d]?.op { return false }
                 return true
             }.map(\.1.cacheKey)
-            let key = CacheKeyBuilder.key(for: v, inputKeys: inputKeys, content: content.map(\.digest))
+            let key = CacheKeyBuilder.key(for: v, inputKeys: inputKeys, content: reads.map(\.checksum.digest))
             let bypass = options.noCache || (v.stage.map { options.noCacheStages.contains($0) } ?? false)
             var found = bypass ? nil : await cache.lookup(key, layerExists: snapshotter.exists)
             if !bypass, found == nil, let remote = options.remoteCache, let imported = try? await remote.lookup(key, name: v.name) {
@@ -148,14 +148,12 @@ public actor Solver {
             }
             if let hit = found {
                 emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
-                if explainer.keptItsKey(v, key: key) {
-                    explainer.recordUnchanged(v)
-                } else {
-                    explainer.record(v, key: key, inputKeys: inputKeys, content: contentChecksums(for: v, inputs: inputs), reran: false)
+                if !explainer.keptItsKey(v, key: key) {
+                    explainer.record(v, key: key, inputKeys: inputKeys, content: reads.map(\.listed), reran: false)
                 }
                 return VertexResult(snapshot: Snapshot(layers: hit.layers), cacheKey: key, cached: true)
             }
-            content = contentChecksums(for: v, inputs: inputs)
+            let content = reads.map(\.listed)
             let reason = bypass ? (options.noCache ? "--no-cache" : "--no-cache-filter \(v.stage ?? "")")
                 : explainer.explainMiss(v, key: key, inputKeys: inputKeys, content: content,
                                         rerunInputs: v.inputs.filter { executed.contains($0) }.compactMap { graph[$0]?.name },
