@@ -112,6 +112,7 @@ struct BuildCommand: AsyncParsableCommand {
             var options = DashboardRunner.Options.fromEnvironment()
             options.exitOnFinish = exitOnFinish
             options.logRecord = try? BuildHistory(root).recordURL(forNewID: build.buildID)
+            options.layerRoot = root.path
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
             let final = await DashboardRunner.run(events: events, options: options) { task.cancel() }
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))

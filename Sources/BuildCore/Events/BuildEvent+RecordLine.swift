@@ -62,6 +62,7 @@ extension BuildEvent {
             w.key("duration"); w.double(c.duration)
             if let reason = c.missReason { w.key("missReason"); w.string(reason) }
             if let error = c.error { w.key("error"); w.string(error) }
+            if let layers = c.layers { w.key("layers"); w.strings(layers) }
         case .log(let chunk):
             w.key("digest"); w.string(chunk.digest.value)
             w.key("stream"); w.int(chunk.stream)

@@ -89,13 +89,18 @@ public struct VertexCompletion: Sendable, Codable, Equatable {
     public var missReason: String?
     /// For failures: the message shown to the user.
     public var error: String?
+    /// For a step that made (or took from the cache) a filesystem: its layers in the local
+    /// store, bottom first; the last is the step's own. The layer explorer opens these.
+    public var layers: [String]?
 
-    public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil) {
+    public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil,
+                layers: [String]? = nil) {
         self.digest = digest
         self.status = status
         self.duration = duration
         self.missReason = missReason
         self.error = error
+        self.layers = layers
     }
 }
 

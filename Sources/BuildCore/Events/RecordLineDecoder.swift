@@ -113,6 +113,7 @@ struct RecordLineDecoder {
         var cachedSteps: Int?
         var imageDigest: String?
         var outputs: [String]?
+        var layers: [String]?
     }
 
     private struct Missing: Error {}
@@ -155,6 +156,7 @@ struct RecordLineDecoder {
             else if s.key(key, is: "cachedSteps") { f.cachedSteps = try s.readInt() }
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
             else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
+            else if s.key(key, is: "layers") { f.layers = try s.readStringArray() }
             else { try s.skipValue() }
         }
         try s.end()
@@ -182,7 +184,7 @@ struct RecordLineDecoder {
         case .vertexCompleted:
             return .vertexCompleted(VertexCompletion(
                 digest: try need(f.digest), status: try need(f.status.flatMap(VertexCompletion.Status.init(rawValue:))),
-                duration: try need(f.duration), missReason: f.missReason, error: f.error))
+                duration: try need(f.duration), missReason: f.missReason, error: f.error, layers: f.layers))
         case .log:
             return .log(LogChunk(digest: try need(f.digest), stream: try need(f.stream), data: try need(f.data)))
         case .progress:

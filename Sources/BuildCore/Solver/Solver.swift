@@ -147,7 +147,7 @@ public actor Solver {
                 found = imported
             }
             if let hit = found {
-                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, layers: hit.layers)))
                 if !explainer.keptItsKey(v, key: key) {
                     explainer.record(v, key: key, inputKeys: inputKeys, content: reads.map(\.listed), reran: false)
                 }
@@ -167,7 +167,8 @@ public actor Solver {
             let duration = Date().timeIntervalSince(started)
             try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
             explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: true)
-            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason)))
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason,
+                                                   layers: snapshot.layers)))
             return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
         }
     }

@@ -22,6 +22,7 @@ extension DashboardState {
     private mutating func handleKey(_ key: Key) -> [DashboardEffect] {
         flash = nil
         if confirmingQuit { return answerQuit(key) }
+        if explorer != nil { return explorerKey(key) }
         if log.editing { return editQuery(key) }
         if showHelp { return helpKey(key) }
         if let effects = playbackKey(key) { return effects }
@@ -175,6 +176,7 @@ extension DashboardState {
             log.wrap.toggle()
             log.column = 0
         case .char("t"): log.timestamps.toggle()
+        case .char("l") where focus == .steps && !logMaximised: return openLayers()
         case .char("G"): log.follow = true
         case .wheelUp(let x, let y), .wheelDown(let x, let y):
             let up = if case .wheelUp = key { true } else { false }
@@ -198,7 +200,7 @@ extension DashboardState {
         case .up, .char("k"): moveSelection(by: -1)
         case .down, .char("j"): moveSelection(by: 1)
         case .left, .char("h"): moveLane(by: -1)
-        case .right, .char("l"): moveLane(by: 1)
+        case .right, .char("L"): moveLane(by: 1)
         case .pageUp: moveSelection(by: -max(1, layout.steps.height - 1))
         case .pageDown: moveSelection(by: max(1, layout.steps.height - 1))
         case .home: select(displayOrder.first, pin: true)

@@ -16,6 +16,8 @@ extension DashboardState {
         focus = other.focus
         screen = other.screen
         showHelp = other.showHelp
+        explorer = other.explorer
+        canOpenLayers = other.canOpenLayers
         logMaximised = other.logMaximised
         scroll = other.scroll
         flash = other.flash

@@ -56,7 +56,7 @@ enum HintBar {
             }
             var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
             if state.hasFailure { hints.insert(("e", "error"), at: 2) }
-            return hints + [("c", "cache"), ("g", "timeline")]
+            return hints + [("l", "layers"), ("c", "cache"), ("g", "timeline")]
         }
     }
 
