@@ -12,6 +12,13 @@ public struct LayerReport: Sendable, Equatable {
         public var createdBy: String?
         public var analyzed: AnalyzedLayer
 
+        public init(id: String, origin: LayerOrigin? = nil, createdBy: String? = nil, analyzed: AnalyzedLayer) {
+            self.id = id
+            self.origin = origin
+            self.createdBy = createdBy
+            self.analyzed = analyzed
+        }
+
         /// The best description there is: the step and its Dockerfile line, else the history.
         public var title: String {
             if let origin { return origin.location.map { "\(origin.step)  (\($0))" } ?? origin.step }
@@ -21,6 +28,20 @@ public struct LayerReport: Sendable, Equatable {
 
     public var layers: [Layer]
     public var efficiency: ImageEfficiency
+
+    public init(layers: [Layer], efficiency: ImageEfficiency) {
+        self.layers = layers
+        self.efficiency = efficiency
+    }
+
+    /// A report over file lists given directly (tests, lists from elsewhere).
+    public init(lists: [LayerFileList], origins: [LayerOrigin?] = []) {
+        let (analyzed, efficiency) = LayerAnalysis.analyze(lists)
+        layers = analyzed.enumerated().map { i, a in
+            Layer(id: "layer\(i + 1)", origin: origins.indices.contains(i) ? origins[i] : nil, analyzed: a)
+        }
+        self.efficiency = efficiency
+    }
 
     /// The report for a stack of layers in the store, bottom first. `history` is the image
     /// config's, when there is one (its non-empty entries name the layers in order).
