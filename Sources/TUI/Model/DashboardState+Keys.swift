@@ -32,6 +32,10 @@ extension DashboardState {
             showHelp = true
             scroll = 0
         case .char("c"): switchScreen(.cacheGraph)
+        case .char("s"):
+            switchScreen(.source)
+            // Opens on the selected step's line.
+            if screen == .source, let line = step(selected)?.startLine { moveSourceCursor(by: line - 1 - sourceCursor) }
         case .char("g"): switchScreen(.timeline)
         case .char("T") where playback != nil: switchScreen(.timeline)
         case .esc: back()
@@ -40,6 +44,7 @@ extension DashboardState {
         case .char("n"): return nextMatch(forward: true)
         case .char("N"): return nextMatch(forward: false)
         default:
+            if screen == .source { return sourceKey(key) }
             if screen != .build { scrollScreen(key) } else { return buildKey(key) }
         }
         return []
@@ -132,6 +137,7 @@ extension DashboardState {
         case .build: return 0
         case .cacheGraph: return CacheGraphView.lines(self, width: width).count
         case .timeline: return TimelineView.contentHeight(self)
+        case .source: return dockerfileLines.count
         }
     }
 
@@ -270,6 +276,10 @@ extension DashboardState {
             return [.bell]
         }
         select(failed, pin: true)
+        if screen == .source, let line = failedSourceLine {
+            moveSourceCursor(by: line - sourceCursor)
+            return []
+        }
         screen = .build
         log.follow = true
         return []

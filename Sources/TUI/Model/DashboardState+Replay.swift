@@ -15,6 +15,7 @@ extension DashboardState {
         height = other.height
         focus = other.focus
         screen = other.screen
+        sourceCursor = other.sourceCursor
         showHelp = other.showHelp
         explorer = other.explorer
         canOpenLayers = other.canOpenLayers

@@ -21,6 +21,8 @@ enum DashboardRenderer {
             if !layout.log.isEmpty { LogPane.draw(state, layout: layout, glyphs: glyphs, into: &grid) }
         case .cacheGraph:
             CacheGraphView.draw(state, rect: layout.body, glyphs: glyphs, into: &grid)
+        case .source:
+            SourceView.draw(state, rect: layout.body, glyphs: glyphs, into: &grid)
         case .timeline:
             TimelineView.draw(state, lanes: lanes, rect: layout.body, glyphs: glyphs, into: &grid)
         }

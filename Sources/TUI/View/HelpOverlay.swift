@@ -24,6 +24,7 @@ enum HelpOverlay {
             ("c", "cache graph: hits, misses and why"),
             ("g", "timeline: what ran in parallel"),
             ("l", "layer explorer: the step's files, wasted space"),
+            ("s", "source: the Dockerfile, each line's steps"),
             ("?", "this help"),
             ("q", "quit (asks first while building)"),
         ]),
