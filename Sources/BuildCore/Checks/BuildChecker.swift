@@ -105,3 +105,29 @@ struct CheckWalk {
         }
     }
 }
+
+extension BuildChecker {
+    /// The base images the FROM lines name once expanded (stage names and scratch left out), so
+    /// a caller can look up their configs before checking.
+    public func baseImageNames(_ text: String) -> [String] {
+        guard let ast = try? DockerfileParser.parse(text) else { return [] }
+        let walk = CheckWalk(options: options, fileName: "Dockerfile")
+        var globals: [(ArgDeclaration, SyntaxNode)] = []
+        var names: [String] = []
+        var stageNames: Set<String> = []
+        let parser = InstructionParser()
+        for node in ast.nodes {
+            if node.keyword == "from", let from = try? parser.parseFrom(node) {
+                if let env = try? walk.metaArgs(globals, defaultsOnly: false),
+                   let base = try? ShellLexer(escapeToken: ast.escapeToken).expandWord(from.base, environment: env.shellEnvironment),
+                   !stageNames.contains(base), base.lowercased() != "scratch", !names.contains(base) {
+                    names.append(base)
+                }
+                if let name = from.name { stageNames.insert(name) }
+            } else if stageNames.isEmpty, names.isEmpty, node.keyword == "arg", case .arg(let decls)? = try? parser.parse(node).instruction {
+                globals += decls.map { ($0, node) }
+            }
+        }
+        return names
+    }
+}
