@@ -143,10 +143,24 @@ public struct ProgressUpdate: Sendable, Codable, Equatable {
 }
 
 public struct BuildWarning: Sendable, Codable, Equatable {
+    /// What is shown; for a build check, BuildKit's short form `Rule: detail (line N)`.
     public var message: String
     public var file: String?
     public var line: Int?
     public var digest: Digest?
+    /// A build check's rule name (`StageNameCasing`); nil for other warnings. The fields below are
+    /// optional so records written before build checks still decode.
+    public var rule: String?
+    /// The rule's documentation page.
+    public var url: String?
+    /// The rule's description (BuildKit's `detail[0]` of the vertex warning).
+    public var description: String?
+    /// The formatted message without the rule name and line.
+    public var detail: String?
+    /// BuildKit's warning level (1 for every build check).
+    public var level: Int?
+    /// The last Dockerfile line the warning covers (`line` is the first).
+    public var endLine: Int?
 
     public init(message: String, file: String? = nil, line: Int? = nil, digest: Digest? = nil) {
         self.message = message
