@@ -4,7 +4,7 @@ enum HelpOverlay {
     static let sections: [(title: String, keys: [(String, String)])] = [
         ("Move", [
             ("↑ ↓  k j", "select a step / scroll the log"),
-            ("← →  h L", "previous / next stage (log: ← → h l scroll sideways)"),
+            ("← →  h L", "previous / next stage (log: h l scroll sideways)"),
             ("PgUp PgDn", "page up / down"),
             ("Home End", "first / last step; top / end of the log"),
             ("tab  S-tab", "switch between steps and log"),

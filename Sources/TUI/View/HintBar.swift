@@ -58,7 +58,7 @@ enum HintBar {
             }
             var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
             if state.hasFailure { hints.insert(("e", "error"), at: 2) }
-            return hints + [("l", "layers"), ("s", "source"), ("c", "cache"), ("g", "timeline")]
+            return hints + [("c", "cache"), ("g", "timeline"), ("l", "layers"), ("s", "source")]
         }
     }
 
