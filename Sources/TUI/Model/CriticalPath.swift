@@ -32,4 +32,55 @@ enum CriticalPath {
         }
         return chain.reversed()
     }
+
+    /// What speeding up `digest` is worth, by the steps' dependencies and durations: `gain`, how
+    /// much sooner the build would end if the step took no time (0 off the critical path), and
+    /// `slack`, how much longer it could have taken without delaying the end.
+    static func slack(of digest: Digest, _ state: DashboardState) -> (gain: Double, slack: Double)? {
+        guard state.step(digest) != nil else { return nil }
+        let now = state.clock
+        let order = topologicalOrder(state)
+        var duration: [Digest: Double] = [:]
+        for d in order { duration[d] = state.step(d)?.duration(now: now) ?? 0 }
+        func longest(_ durations: [Digest: Double]) -> (end: Double, finish: [Digest: Double]) {
+            var finish: [Digest: Double] = [:]
+            for d in order {
+                let start = (state.step(d)?.inputs ?? []).compactMap { finish[$0] }.max() ?? 0
+                finish[d] = start + (durations[d] ?? 0)
+            }
+            return (finish.values.max() ?? 0, finish)
+        }
+        let (total, finish) = longest(duration)
+        var without = duration
+        without[digest] = 0
+        let gain = total - longest(without).end
+        // The longest chain after the step: the end minus the latest finish it could have.
+        var dependents: [Digest: [Digest]] = [:]
+        for d in order { for input in state.step(d)?.inputs ?? [] { dependents[input, default: []].append(d) } }
+        var latest: [Digest: Double] = [:]
+        for d in order.reversed() {
+            latest[d] = (dependents[d] ?? []).map { (latest[$0] ?? total) - (duration[$0] ?? 0) }.min() ?? total
+        }
+        let slack = max(0, (latest[digest] ?? total) - (finish[digest] ?? 0))
+        return (max(0, gain), slack)
+    }
+
+    /// Steps with every known input before them.
+    private static func topologicalOrder(_ state: DashboardState) -> [Digest] {
+        var placed: Set<Digest> = []
+        var order: [Digest] = []
+        var remaining = state.steps.map(\.digest)
+        while !remaining.isEmpty {
+            let before = order.count
+            remaining.removeAll { d in
+                let inputs = (state.step(d)?.inputs ?? []).filter { state.step($0) != nil }
+                guard inputs.allSatisfy(placed.contains) else { return false }
+                placed.insert(d)
+                order.append(d)
+                return true
+            }
+            if order.count == before { order += remaining; break }   // a cycle cannot happen; never loop
+        }
+        return order
+    }
 }

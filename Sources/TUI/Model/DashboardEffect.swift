@@ -24,4 +24,9 @@ public enum DashboardEffect: Sendable, Equatable {
     /// `l` on a step: read these layers' file lists (bottom first) and send them in as
     /// `.layersOpened`, titled with the step's name.
     case openLayers(title: String, layers: [String])
+    /// `o`: show this step's whole log in `$PAGER` (`less +G` by default), then come back.
+    case openPager(Digest)
+    /// `m`: give the mouse back to the terminal (true) so text can be selected natively, or take
+    /// it again (false).
+    case releaseMouse(Bool)
 }

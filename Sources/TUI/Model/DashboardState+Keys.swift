@@ -31,6 +31,10 @@ extension DashboardState {
         case .char("?"):
             showHelp = true
             scroll = 0
+        case .char("m"):
+            mouseReleased.toggle()
+            flash = mouseReleased ? "mouse released: select text with it; m takes it back" : "mouse back in the dashboard"
+            return [.releaseMouse(mouseReleased)]
         case .char("c"): switchScreen(.cacheGraph)
         case .char("s"):
             switchScreen(.source)
@@ -45,6 +49,11 @@ extension DashboardState {
         case .char("N"): return nextMatch(forward: false)
         default:
             if screen == .source { return sourceKey(key) }
+            if screen == .timeline, key == .up || key == .down || key == .char("k") || key == .char("j") {
+                // The timeline selects a step (its slack shows in the title).
+                moveSelection(by: key == .up || key == .char("k") ? -1 : 1)
+                return []
+            }
             if screen != .build { scrollScreen(key) } else { return buildKey(key) }
         }
         return []
@@ -183,6 +192,9 @@ extension DashboardState {
             log.column = 0
         case .char("t"): log.timestamps.toggle()
         case .char("l") where focus == .steps && !logMaximised: return openLayers()
+        case .char("o"):
+            guard let selected else { return [.bell] }
+            return [.openPager(selected)]
         case .char("G"): log.follow = true
         case .wheelUp(let x, let y), .wheelDown(let x, let y):
             let up = if case .wheelUp = key { true } else { false }

@@ -28,4 +28,13 @@ extension DashboardState {
         self.explorer = explorer.handle(key) ? explorer : nil
         return []
     }
+
+    /// A step's name for titles (its digest when unknown).
+    func stepName(_ digest: Digest) -> String { step(digest)?.name ?? digest.short }
+
+    /// The log lines a step still keeps in memory.
+    func keptLines(of digest: Digest) -> [StepLog.Line] {
+        guard let log = step(digest)?.log else { return [] }
+        return (log.firstNumber..<log.endNumber).compactMap { log.line($0) }
+    }
 }

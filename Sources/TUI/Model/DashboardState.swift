@@ -81,6 +81,8 @@ public struct DashboardState: Sendable {
     var flash: String?
     /// The user picked the selected step (a key or a click), rather than the build's events.
     var selectedByUser = false
+    /// The mouse is the terminal's (`m`): clicks select text instead of reaching the dashboard.
+    var mouseReleased = false
     /// The layer explorer, over the whole screen while open (`l`).
     var explorer: LayerExplorer?
     /// Layers can be read here (the build's store is on this machine); `l` says why not otherwise.

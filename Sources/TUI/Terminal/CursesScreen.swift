@@ -69,6 +69,23 @@ public final class CursesScreen: @unchecked Sendable {
         endwin()
     }
 
+    /// Leaves curses mode while `body` runs a program on the terminal (a pager), then comes back
+    /// and repaints everything.
+    public func suspend(_ body: () -> Void) {
+        guard active else { return body() }
+        def_prog_mode()
+        endwin()
+        body()
+        reset_prog_mode()
+        previous = nil
+        refresh()
+    }
+
+    /// The dashboard's mouse clicks and wheel on or off (off: the terminal selects text).
+    public func captureMouse(_ on: Bool) {
+        mousemask(on ? swb_button1_clicked() | swb_button4_pressed() | swb_button5_pressed() : 0, nil)
+    }
+
     public var size: (width: Int, height: Int) {
         (Int(swb_getmaxx(swb_stdscr())), Int(swb_getmaxy(swb_stdscr())))
     }

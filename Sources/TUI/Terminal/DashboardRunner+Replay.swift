@@ -60,6 +60,12 @@ extension DashboardRunner {
                         let events = replay.events
                         let found = LogReadBack.matches(of: digest, query: query, below: below) { events.forEach(in: 0..<events.count, $0) }
                         effects += replay.apply(.olderMatches(found))
+                    case .openPager(let digest):
+                        let events = replay.events
+                        let lines = LogReadBack.lines(of: digest, in: 0..<Int.max) { events.forEach(in: 0..<events.count, $0) }
+                        Pager.show(lines.lines, title: replay.state.stepName(digest), on: screen)
+                    case .releaseMouse(let released):
+                        screen.captureMouse(!released)
                     case .openLayers(let title, let layers):
                         if let root = options.layerRoot {
                             effects += replay.apply(LayerLoading.message(title: title, layers: layers, root: root))

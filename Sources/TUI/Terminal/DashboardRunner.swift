@@ -105,6 +105,15 @@ public enum DashboardRunner {
                     archive?.read(digest, range) { inbox.pushReply(.olderLines($0)) }
                 case .searchLog(let digest, let query, let below):
                     archive?.search(digest, query: query, below: below) { inbox.pushReply(.olderMatches($0)) }
+                case .openPager(let digest):
+                    // What the step no longer keeps comes from the record, the rest from memory.
+                    let first = state.step(digest)?.log.firstNumber ?? 0
+                    let older = first > 0 ? archive?.lines(of: digest, in: 0..<first).lines ?? [] : []
+                    let lines = older + state.keptLines(of: digest)
+                    Pager.show(lines, title: state.stepName(digest), on: screen)
+                    dirty = true
+                case .releaseMouse(let released):
+                    screen.captureMouse(!released)
                 case .openLayers(let title, let layers):
                     guard let root = options.layerRoot else { break }
                     DispatchQueue.global().async {

@@ -19,6 +19,8 @@ enum HelpOverlay {
             ("w", "wrap long lines on / off"),
             ("t", "timestamps on / off"),
             ("e", "jump to the failed step"),
+            ("o", "the whole log in $PAGER (less +G)"),
+            ("m", "copy mode: release the mouse to select text"),
         ]),
         ("Views", [
             ("c", "cache graph: hits, misses and why"),

@@ -48,7 +48,7 @@ enum HintBar {
         case .cacheGraph:
             return [quit, ("esc", "back"), (arrows, "scroll"), ("g", "timeline"), ("?", "help")]
         case .timeline:
-            return [quit, ("esc", "back"), (arrows, "scroll"), ("c", "cache"), ("?", "help")]
+            return [quit, ("esc", "back"), (arrows, "select"), ("PgDn", "scroll"), ("c", "cache"), ("?", "help")]
         case .source:
             return [quit, ("esc", "back"), (arrows, "line"), ("enter", "its log"), ("e", "failed line"), ("?", "help")]
         case .build:
@@ -72,7 +72,7 @@ enum HintBar {
         case .cacheGraph:
             return common + [("esc", "back"), (arrows, "scroll"), ("T", "timeline")]
         case .timeline:
-            return common + [("esc", "back"), (arrows, "scroll"), ("c", "cache")]
+            return common + [("esc", "back"), (arrows, "select"), ("c", "cache")]
         case .source:
             return common + [("esc", "back"), (arrows, "line"), ("enter", "its log"), ("e", "failed line")]
         case .build:

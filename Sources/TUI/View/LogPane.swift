@@ -61,7 +61,11 @@ enum LogPane {
         }
         let source = Source(state, step)
         guard source.end > source.first else {
-            let text = step.status == .queued ? "(not started)" : step.status == .cached ? "(cached: no output)" : "(no output)"
+            if step.status == .queued {
+                drawWaits(state, step, rect: rect, glyphs: glyphs, into: &grid)
+                return
+            }
+            let text = step.status == .cached ? "(cached: no output)" : "(no output)"
             grid.put(text, x: rect.x + 1, y: rect.y, style: .dim, width: rect.width - 1)
             return
         }
@@ -195,6 +199,31 @@ enum LogPane {
             if number < log.endNumber { return log.line(number) }
             let i = number - log.endNumber
             return i >= 0 && i < pending.count ? pending[i] : nil
+        }
+    }
+
+    /// A step that has not started: what it waits for, each input with its state (the unmet
+    /// ones first), or that it waits for a free job slot.
+    static func drawWaits(_ state: DashboardState, _ step: Step, rect: Rect, glyphs: Glyphs, into grid: inout CellGrid) {
+        let inputs = step.inputs.compactMap { state.step($0) }
+        let unmet = inputs.filter { !$0.status.isEnded || $0.status == .failed || $0.status == .canceled }
+        var lines: [StyledLine] = []
+        if inputs.isEmpty || unmet.isEmpty {
+            lines.append(StyledLine("(not started: its inputs are ready; waiting for a free job slot)", .dim))
+        } else {
+            lines.append(StyledLine("(not started) waiting for \(unmet.count) of \(inputs.count) input\(inputs.count == 1 ? "" : "s"):", .dim))
+        }
+        let frame = DashboardRenderer.frame(state)
+        for input in unmet + inputs.filter({ i in !unmet.contains { $0.digest == i.digest } }) {
+            let (glyph, style) = glyphs.status(input.status, frame: frame)
+            var line = StyledLine("  " + String(glyph) + " ", style)
+            line.append(input.name)
+            let time = input.duration(now: state.clock).map { " " + DurationText.format($0) } ?? ""
+            line.append("  " + input.status.rawValue + time, .dim)
+            lines.append(line)
+        }
+        for (i, line) in lines.prefix(rect.height).enumerated() {
+            line.draw(x: rect.x + 1, y: rect.y + i, width: rect.width - 1, into: &grid)
         }
     }
 }

@@ -7,8 +7,8 @@ import Foundation
 ///
 /// The first two rows (title, axis) stay put; the lanes below scroll.
 enum TimelineView {
-    /// Rows before the scrolled part.
-    static let fixedRows = 2
+    /// Rows before the scrolled part: the title, the selected step's slack, the axis.
+    static let fixedRows = 3
 
     static func contentHeight(_ state: DashboardState) -> Int {
         fixedRows + state.lanes.reduce(0) { $0 + 1 + $1.steps.count }
@@ -23,12 +23,21 @@ enum TimelineView {
         if !critical.isEmpty { info += " · * critical path (\(critical.count) step\(critical.count == 1 ? "" : "s"))" }
         title.append(state.ascii ? info.replacingOccurrences(of: "·", with: "|") : info, .dim)
         title.draw(x: rect.x, y: rect.y, width: rect.width, into: &grid)
-        guard rect.height > 1 else { return }
+        guard rect.height > 2 else { return }
+        if let selected = state.selected, let step = state.step(selected), let (gain, slack) = CriticalPath.slack(of: selected, state) {
+            var line = StyledLine(" " + step.name, .bold)
+            line.append(gain > 0.05
+                ? ": critical path; if it took no time the build would end \(DurationText.format(gain)) sooner"
+                : ": \(DurationText.format(slack)) of slack; faster ends the build no sooner (0s)", .dim)
+            line.draw(x: rect.x, y: rect.y + 1, width: rect.width, into: &grid)
+        } else {
+            grid.put(state.ascii ? " j/k select a step: what making it faster is worth" : " ↑↓ select a step: what making it faster is worth", x: rect.x, y: rect.y + 1, style: .dim, width: rect.width)
+        }
 
         let labelWidth = min(40, max(12, rect.width / 3))
         let barX = rect.x + labelWidth + 1
         let barWidth = max(1, rect.maxX - barX - 1)
-        drawAxis(span: span, y: rect.y + 1, x: barX, width: barWidth, rect: rect, glyphs: glyphs, into: &grid)
+        drawAxis(span: span, y: rect.y + 2, x: barX, width: barWidth, rect: rect, glyphs: glyphs, into: &grid)
 
         var rows: [(lane: Lane?, step: Step?)] = []
         for lane in lanes {
