@@ -109,3 +109,42 @@ sleep 1.5
 shot dashboard-registry-build
 sleep 4
 rm -rf "$root.registry"
+
+# 10. The layer explorer on a step whose layer deletes what an earlier one wrote: its files
+#     (added, changed, removed), then the image's wasted space with the lines responsible.
+mkdir -p "$work/waste"
+cat > "$work/waste/Dockerfile" <<'DOCKERFILE'
+FROM busybox:demo
+RUN mkdir -p /opt/app /var/cache/apk && dd if=/dev/urandom of=/var/cache/apk/index.tar bs=1024 count=3072 2>/dev/null \
+ && echo 'v1' > /opt/app/version && seq 1 2000 > /opt/app/data.txt
+RUN rm -rf /var/cache/apk && echo 'v2' > /opt/app/version && ln -s /opt/app/version /VERSION
+COPY Dockerfile /opt/app/
+DOCKERFILE
+"$bin" build --root "$root" --progress quiet -t waste:demo "$work/waste" >/dev/null
+waste=$("$bin" history ls --root "$root" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+start "$bin" replay --root "$root" --speed max "$waste"
+sleep 1.5
+keys L; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.2; keys l; sleep 0.8
+shot dashboard-layer-explorer
+keys w; sleep 0.5
+shot dashboard-layer-wasted
+
+# 11. The source view of a build with build-check warnings: each line's status, duration and
+#     cache result, the warning markers, and the names under the cursor explained.
+mkdir -p "$work/checks"
+cat > "$work/checks/Dockerfile" <<'DOCKERFILE'
+ARG GREETING=hello
+FROM busybox:demo as Base
+MAINTAINER someone@example.com
+ENV MODE prod
+RUN echo "$GREETING from $MODE" > /greeting.txt
+FROM Base
+COPY Dockerfile /src/
+CMD cat /greeting.txt
+DOCKERFILE
+"$bin" build --root "$root" --progress quiet "$work/checks" >/dev/null
+checks=$("$bin" history ls --root "$root" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+start "$bin" replay --root "$root" --speed max "$checks"
+sleep 1.5
+keys s; sleep 0.3; keys Home; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.5
+shot dashboard-source-view
