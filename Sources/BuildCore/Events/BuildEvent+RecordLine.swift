@@ -62,6 +62,28 @@ extension BuildEvent {
             w.key("duration"); w.double(c.duration)
             if let reason = c.missReason { w.key("missReason"); w.string(reason) }
             if let error = c.error { w.key("error"); w.string(error) }
+            if let context = c.context {
+                w.key("context")
+                w.beginArray()
+                for selection in context {
+                    w.element()
+                    w.beginObject()
+                    w.key("selection"); w.string(selection.selection)
+                    w.key("digest"); w.string(selection.digest)
+                    if let files = selection.files {
+                        w.key("files")
+                        w.beginObject()
+                        for (path, checksum) in files.sorted(by: { $0.key < $1.key }) {
+                            w.key(text: path)
+                            w.string(checksum)
+                        }
+                        w.endObject()
+                    }
+                    w.endObject()
+                }
+                w.endArray()
+            }
+            if let digest = c.imageDigest { w.key("imageDigest"); w.string(digest) }
         case .log(let chunk):
             w.key("digest"); w.string(chunk.digest.value)
             w.key("stream"); w.int(chunk.stream)

@@ -89,13 +89,46 @@ public struct VertexCompletion: Sendable, Codable, Equatable {
     public var missReason: String?
     /// For failures: the message shown to the user.
     public var error: String?
+    /// What the step read from build contexts (COPY sources, bind mounts), so that two builds'
+    /// records can say which files changed between them (`history diff`). Nil when it read none,
+    /// and in records written before it was kept.
+    public var context: [ReadSelection]?
+    /// For a `FROM` step: the manifest digest its image resolved to, so that two builds' records
+    /// can say the base image moved. Nil for other steps and in older records.
+    public var imageDigest: String?
 
-    public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil) {
+    public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil,
+                context: [ReadSelection]? = nil, imageDigest: String? = nil) {
         self.digest = digest
         self.status = status
         self.duration = duration
         self.missReason = missReason
         self.error = error
+        self.context = context
+        self.imageDigest = imageDigest
+    }
+}
+
+/// One selection of a build context that a step read (`COPY src/ …`, a bind mount): the checksum
+/// its cache key used and, when the selection is small, each file's checksum.
+///
+/// Files are listed only up to `listedFileLimit`: a record is written on every build, cached
+/// rebuilds included, and a `COPY . .` of a large tree must not add megabytes to each one. A
+/// larger selection keeps its checksum alone, which still tells that something in it changed.
+public struct ReadSelection: Sendable, Codable, Equatable {
+    /// Selections of more files than this keep only their checksum.
+    public static let listedFileLimit = 256
+
+    /// The selection as the step names it (`src/`, `NAME:src/` for a named context).
+    public var selection: String
+    public var digest: String
+    /// Path → checksum (mode, owner and bytes); nil when the selection has too many files.
+    public var files: [String: String]?
+
+    public init(selection: String, digest: String, files: [String: String]? = nil) {
+        self.selection = selection
+        self.digest = digest
+        self.files = files
     }
 }
 

@@ -113,6 +113,7 @@ struct RecordLineDecoder {
         var cachedSteps: Int?
         var imageDigest: String?
         var outputs: [String]?
+        var context: [ReadSelection]?
     }
 
     private struct Missing: Error {}
@@ -155,6 +156,7 @@ struct RecordLineDecoder {
             else if s.key(key, is: "cachedSteps") { f.cachedSteps = try s.readInt() }
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
             else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
+            else if s.key(key, is: "context") { f.context = try readContext(&s) }
             else { try s.skipValue() }
         }
         try s.end()
@@ -182,7 +184,8 @@ struct RecordLineDecoder {
         case .vertexCompleted:
             return .vertexCompleted(VertexCompletion(
                 digest: try need(f.digest), status: try need(f.status.flatMap(VertexCompletion.Status.init(rawValue:))),
-                duration: try need(f.duration), missReason: f.missReason, error: f.error))
+                duration: try need(f.duration), missReason: f.missReason, error: f.error,
+                context: f.context, imageDigest: f.imageDigest))
         case .log:
             return .log(LogChunk(digest: try need(f.digest), stream: try need(f.stream), data: try need(f.data)))
         case .progress:
@@ -229,6 +232,27 @@ struct RecordLineDecoder {
         try s.beginObject()
         while let key = try s.nextKey() { map[s.text(of: key)] = try s.readString() }
         return map
+    }
+
+    private func readContext(_ s: inout JSONScanner) throws -> [ReadSelection] {
+        var selections: [ReadSelection] = []
+        try s.beginArray()
+        while try s.nextElement() {
+            var selection: String?
+            var digest: String?
+            var files: [String: String]?
+            try s.beginObject()
+            while let key = try s.nextKey() {
+                if try s.readNullIfPresent() { continue }
+                if s.key(key, is: "selection") { selection = try s.readString() }
+                else if s.key(key, is: "digest") { digest = try s.readString() }
+                else if s.key(key, is: "files") { files = try readStringMap(&s) }
+                else { try s.skipValue() }
+            }
+            guard let selection, let digest else { throw s.error("a context selection needs a selection and a digest") }
+            selections.append(ReadSelection(selection: selection, digest: digest, files: files))
+        }
+        return selections
     }
 
     private mutating func readVertices(_ s: inout JSONScanner) throws -> [PlannedVertex] {

@@ -124,7 +124,8 @@ public actor Solver {
         case .source(let source):
             let result = try await solveSource(source, vertex: v)
             if let image = result.image { explainer.recordImage(image.reference, digest: image.manifestDigest) }
-            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started),
+                                                   imageDigest: result.image?.manifestDigest)))
             return result
         case .merge:
             let layers = inputs.flatMap(\.snapshot.layers)
@@ -147,7 +148,7 @@ public actor Solver {
                 found = imported
             }
             if let hit = found {
-                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0)))
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, context: reads.recorded)))
                 if !explainer.keptItsKey(v, key: key) {
                     explainer.record(v, key: key, inputKeys: inputKeys, content: reads.map(\.listed), reran: false)
                 }
@@ -167,7 +168,8 @@ public actor Solver {
             let duration = Date().timeIntervalSince(started)
             try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
             explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: true)
-            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason)))
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason,
+                                                   context: reads.recorded)))
             return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
         }
     }
