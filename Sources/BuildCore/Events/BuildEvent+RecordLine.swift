@@ -84,6 +84,9 @@ extension BuildEvent {
                 w.endArray()
             }
             if let digest = c.imageDigest { w.key("imageDigest"); w.string(digest) }
+        case .cacheMiss(let miss):
+            w.key("digest"); w.string(miss.digest.value)
+            w.key("reason"); w.string(miss.reason)
         case .log(let chunk):
             w.key("digest"); w.string(chunk.digest.value)
             w.key("stream"); w.int(chunk.stream)
@@ -121,6 +124,7 @@ extension BuildEvent.Kind {
         case .plan: return "plan"
         case .vertexStarted: return "vertexStarted"
         case .vertexCompleted: return "vertexCompleted"
+        case .cacheMiss: return "cacheMiss"
         case .log: return "log"
         case .progress: return "progress"
         case .warning: return "warning"

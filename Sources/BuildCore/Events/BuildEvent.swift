@@ -23,6 +23,9 @@ public struct BuildEvent: Sendable, Codable, Equatable {
         case plan([PlannedVertex])
         case vertexStarted(Digest)
         indirect case vertexCompleted(VertexCompletion)
+        /// A step the cache could not serve, and why, told as soon as the solver knows (before
+        /// the step runs), so a viewer shows the reason while it runs and when it fails.
+        indirect case cacheMiss(CacheMiss)
         case log(LogChunk)
         indirect case progress(ProgressUpdate)
         indirect case warning(BuildWarning)
@@ -129,6 +132,18 @@ public struct ReadSelection: Sendable, Codable, Equatable {
         self.selection = selection
         self.digest = digest
         self.files = files
+    }
+}
+
+/// Why a step runs instead of coming from the cache. Its completion repeats the reason, so
+/// readers of completions alone (and records written before this event) still have it.
+public struct CacheMiss: Sendable, Codable, Equatable {
+    public var digest: Digest
+    public var reason: String
+
+    public init(digest: Digest, reason: String) {
+        self.digest = digest
+        self.reason = reason
     }
 }
 

@@ -76,7 +76,7 @@ struct RecordLineDecoder {
     }
 
     private enum TypeName: UInt8 {
-        case buildStarted, plan, vertexStarted, vertexCompleted, log, progress, warning, buildFinished
+        case buildStarted, plan, vertexStarted, vertexCompleted, cacheMiss, log, progress, warning, buildFinished
     }
 
     /// Everything a flat line may carry; which fields are required depends on its `type`.
@@ -114,6 +114,7 @@ struct RecordLineDecoder {
         var imageDigest: String?
         var outputs: [String]?
         var context: [ReadSelection]?
+        var reason: String?
     }
 
     private struct Missing: Error {}
@@ -157,6 +158,7 @@ struct RecordLineDecoder {
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
             else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
             else if s.key(key, is: "context") { f.context = try readContext(&s) }
+            else if s.key(key, is: "reason") { f.reason = try s.readString() }
             else { try s.skipValue() }
         }
         try s.end()
@@ -186,6 +188,8 @@ struct RecordLineDecoder {
                 digest: try need(f.digest), status: try need(f.status.flatMap(VertexCompletion.Status.init(rawValue:))),
                 duration: try need(f.duration), missReason: f.missReason, error: f.error,
                 context: f.context, imageDigest: f.imageDigest))
+        case .cacheMiss:
+            return .cacheMiss(CacheMiss(digest: try need(f.digest), reason: try need(f.reason)))
         case .log:
             return .log(LogChunk(digest: try need(f.digest), stream: try need(f.stream), data: try need(f.data)))
         case .progress:
@@ -211,6 +215,7 @@ struct RecordLineDecoder {
             case 4: return text.elementsEqual("plan".utf8) ? .plan : nil
             case 7: return text.elementsEqual("warning".utf8) ? .warning : nil
             case 8: return text.elementsEqual("progress".utf8) ? .progress : nil
+            case 9: return text.elementsEqual("cacheMiss".utf8) ? .cacheMiss : nil
             case 12: return text.elementsEqual("buildStarted".utf8) ? .buildStarted : nil
             case 13:
                 if text.elementsEqual("vertexStarted".utf8) { return .vertexStarted }
