@@ -119,6 +119,13 @@ import Testing
         #expect(diff.steps.count == 3)
         #expect(diff.steps.map(\.delta) == [0, 0, 3])
         #expect(!diff.steps.contains { $0.instructionChanged })
+
+        // Steps that moved both ways and cancel out: the build took as long, and nothing is blamed.
+        var even = later
+        even[1].duration = 0
+        even[2].duration = 3
+        let same = HistoryDiff(a: "a", events: Self.build("a", steps: twice), b: "b", events: Self.build("b", steps: even))
+        #expect(same.summary == "B took as long as A (3.50s)")
     }
 
     @Test func aMovedBaseImageANewFailureAndAStepTheCacheNowServes() {

@@ -56,8 +56,10 @@ extension HistoryDiff {
         return out
     }
 
-    /// The step that moved most in the direction the whole build moved (at least 0.05 s).
+    /// The step that moved most in the direction the whole build moved (at least 0.05 s); none
+    /// when the build as a whole took as long.
     var biggestMover: Step? {
+        guard abs(delta) >= 0.05 else { return nil }
         let moved = steps.filter { abs($0.delta ?? 0) >= 0.05 && ($0.delta ?? 0 > 0) == (delta > 0) }
         return moved.max { abs($0.delta ?? 0) < abs($1.delta ?? 0) }
     }
