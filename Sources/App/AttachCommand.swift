@@ -61,6 +61,7 @@ struct AttachCommand: AsyncParsableCommand {
         options.viewer = true
         if global.hostURL == nil {
             options.logRecord = try? BuildHistory(global.stateRoot).recordURL(forNewID: attached.id)
+            options.layerRoot = global.stateRoot.path
         }
         if attached.live {
             _ = await DashboardRunner.run(events: events, options: options) {}

@@ -49,11 +49,20 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The target platform: base images are resolved for it (default: this machine's).",
                                valueName: "os/arch[/variant]"))
     var platform: String?
+    @Option(help: ArgumentHelp("Set method for evaluating build: build, or check (BuildKit's build checks, nothing is built).",
+                               valueName: "method"))
+    var call: String = "build"
+    @Flag(help: "Shorthand for \"--call=check\".") var check = false
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
     func run() async throws {
         global.requireLocal("build")
+        let method = check ? "check" : call.split(separator: ",").first.map(String.init) ?? call
+        guard method == "build" || method == "check" || method == "lint" else {
+            exitWith(message: "--call \(call): unknown method (build or check)")
+        }
+        if method != "build" { try runCheck() }
         MountNamespace.enterPrivate()
         let root = global.stateRoot
         var args: [String: String] = [:]
@@ -112,6 +121,7 @@ struct BuildCommand: AsyncParsableCommand {
             var options = DashboardRunner.Options.fromEnvironment()
             options.exitOnFinish = exitOnFinish
             options.logRecord = try? BuildHistory(root).recordURL(forNewID: build.buildID)
+            options.layerRoot = root.path
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
             let final = await DashboardRunner.run(events: events, options: options) { task.cancel() }
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
@@ -131,6 +141,26 @@ struct BuildCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("build canceled\n".utf8))
             throw ExitCode(130)
         }
+    }
+
+    /// `--call=check`: BuildKit's check report on stdout, the error (if the Dockerfile cannot be
+    /// converted) on stderr; the exit status is 1 when anything was found, as with buildx.
+    func runCheck() throws -> Never {
+        var args: [String: String] = [:]
+        for (k, v) in keyValues(buildArgs) { args[k] = v }
+        var request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target, buildArgs: args)
+        if let platform { request.platform = parsePlatform(platform) }
+        let build = Build(request: request, root: global.stateRoot)
+        let report = build.check()
+        let source = (try? String(contentsOfFile: request.dockerfilePath, encoding: .utf8)) ?? ""
+        let name = (request.dockerfilePath as NSString).lastPathComponent
+        var out = report.text(source: source, fileName: name)
+        if report.error != nil && !report.warnings.isEmpty { out += "\n" }
+        FileHandle.standardOutput.write(Data(out.utf8))
+        if let error = report.errorText(source: source, fileName: name) {
+            FileHandle.standardError.write(Data("ERROR: \(error)".utf8))
+        }
+        throw ExitCode(report.warnings.isEmpty && report.error == nil ? 0 : 1)
     }
 
     func absolute(_ path: String) -> String {

@@ -48,12 +48,15 @@ struct HistoryInspect: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show a build's steps, cache use and miss reasons.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "table or json.") var format: ListFormat = .table
+    @Flag(help: "Show the image's layers, the step that made each, and its wasted space.") var layers = false
     @Argument(help: "Build id (or a unique prefix).") var id: String
 
     func run() throws {
         do {
             let (fullID, data) = try global.buildHost().record(id)
-            let inspection = BuildHistory.Inspection(id: fullID, events: BuildRecord.decode(data).events)
+            let events = BuildRecord.decode(data).events
+            if layers { return try printLayers(events, id: fullID) }
+            let inspection = BuildHistory.Inspection(id: fullID, events: events)
             switch format {
             case .json:
                 print(try inspection.json())
@@ -69,6 +72,35 @@ struct HistoryInspect: ParsableCommand {
             }
         } catch {
             exitWith(message: "\(error)")
+        }
+    }
+}
+
+extension HistoryInspect {
+    /// The build's image (or, without one, the deepest filesystem a step made) as `layers` shows it.
+    func printLayers(_ events: [BuildEvent], id: String) throws {
+        global.requireLocal("history inspect --layers")
+        let store = openImageStore(global)
+        var chain: [String] = []
+        var image: String?
+        for event in events {
+            switch event.kind {
+            case .vertexCompleted(let c): if let l = c.layers, l.count >= chain.count { chain = l }
+            case .buildFinished(let f): image = f.imageDigest
+            default: break
+            }
+        }
+        let report: LayerReport
+        if let image, (try? store.resolve(image)) != nil {
+            report = try LayerReport.load(image: image, store: store)
+        } else if !chain.isEmpty {
+            report = try LayerReport.load(layers: chain, store: store.layerStore)
+        } else {
+            exitWith(message: "build \(id) recorded no layers (it made none, or it predates layer records)")
+        }
+        switch format {
+        case .json: print(LayerText.json(report, image: image ?? id))
+        case .table: print(LayerText.table(report, image: "build \(id)"), terminator: "")
         }
     }
 }

@@ -28,7 +28,10 @@ struct ReplayCommand: AsyncParsableCommand {
                 exitWith(message: "\(error)")
             }
             let (feed, decoding) = ReplayFeed.decoding(data, name: name)
-            let final = await DashboardRunner.replay(feed: feed, options: .fromEnvironment(), speed: factor,
+            var options = DashboardRunner.Options.fromEnvironment()
+            // A build of this machine's history has its layers here (a file or another host's may not).
+            if global.hostURL == nil { options.layerRoot = global.stateRoot.path }
+            let final = await DashboardRunner.replay(feed: feed, options: options, speed: factor,
                                                      title: (name as NSString).lastPathComponent)
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))
             if let failure = await decoding.value { exitWith(message: failure) }

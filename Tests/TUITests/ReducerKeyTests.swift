@@ -178,7 +178,7 @@ import Testing
         #expect(state.selected == order[2])
         state.press(.char("k"))
         #expect(state.selected == order[1])
-        state.press(.char("l"))
+        state.press(.char("L"))
         #expect(state.selected == DemoBuild.base1, "next lane")
         state.press(.right)
         #expect(state.selected == DemoBuild.make)

@@ -62,6 +62,7 @@ extension BuildEvent {
             w.key("duration"); w.double(c.duration)
             if let reason = c.missReason { w.key("missReason"); w.string(reason) }
             if let error = c.error { w.key("error"); w.string(error) }
+            if let layers = c.layers { w.key("layers"); w.strings(layers) }
             if let context = c.context {
                 w.key("context")
                 w.beginArray()
@@ -104,6 +105,12 @@ extension BuildEvent {
             if let file = warning.file { w.key("file"); w.string(file) }
             if let line = warning.line { w.key("line"); w.int(line) }
             if let digest = warning.digest { w.key("digest"); w.string(digest.value) }
+            if let endLine = warning.endLine { w.key("endLine"); w.int(endLine) }
+            if let rule = warning.rule { w.key("rule"); w.string(rule) }
+            if let url = warning.url { w.key("url"); w.string(url) }
+            if let description = warning.description { w.key("description"); w.string(description) }
+            if let detail = warning.detail { w.key("detail"); w.string(detail) }
+            if let level = warning.level { w.key("level"); w.int(level) }
         case .buildFinished(let f):
             w.key("status"); w.string(f.status.rawValue)
             w.key("duration"); w.double(f.duration)

@@ -92,6 +92,9 @@ public struct VertexCompletion: Sendable, Codable, Equatable {
     public var missReason: String?
     /// For failures: the message shown to the user.
     public var error: String?
+    /// For a step that made (or took from the cache) a filesystem: its layers in the local
+    /// store, bottom first; the last is the step's own. The layer explorer opens these.
+    public var layers: [String]?
     /// What the step read from build contexts (COPY sources, bind mounts), so that two builds'
     /// records can say which files changed between them (`history diff`). Nil when it read none,
     /// and in records written before it was kept.
@@ -101,12 +104,13 @@ public struct VertexCompletion: Sendable, Codable, Equatable {
     public var imageDigest: String?
 
     public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil,
-                context: [ReadSelection]? = nil, imageDigest: String? = nil) {
+                layers: [String]? = nil, context: [ReadSelection]? = nil, imageDigest: String? = nil) {
         self.digest = digest
         self.status = status
         self.duration = duration
         self.missReason = missReason
         self.error = error
+        self.layers = layers
         self.context = context
         self.imageDigest = imageDigest
     }
@@ -186,10 +190,24 @@ public struct ProgressUpdate: Sendable, Codable, Equatable {
 }
 
 public struct BuildWarning: Sendable, Codable, Equatable {
+    /// What is shown; for a build check, BuildKit's short form `Rule: detail (line N)`.
     public var message: String
     public var file: String?
     public var line: Int?
     public var digest: Digest?
+    /// A build check's rule name (`StageNameCasing`); nil for other warnings. The fields below are
+    /// optional so records written before build checks still decode.
+    public var rule: String?
+    /// The rule's documentation page.
+    public var url: String?
+    /// The rule's description (BuildKit's `detail[0]` of the vertex warning).
+    public var description: String?
+    /// The formatted message without the rule name and line.
+    public var detail: String?
+    /// BuildKit's warning level (1 for every build check).
+    public var level: Int?
+    /// The last Dockerfile line the warning covers (`line` is the first).
+    public var endLine: Int?
 
     public init(message: String, file: String? = nil, line: Int? = nil, digest: Digest? = nil) {
         self.message = message

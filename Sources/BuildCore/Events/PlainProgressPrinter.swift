@@ -19,7 +19,9 @@ import Foundation
 ///   ending in `context canceled`, as BuildKit decides).
 /// - Warnings on a vertex are `#N WARN: message` in its block; a build-wide one is a block of its
 ///   own, `WARNING: message (file:line)`. Output for a vertex that already ended (a late warning)
-///   gets a block of its own, closed without `#N ...`.
+///   gets a block of its own, closed without `#N ...`. A build check's message already ends in
+///   `(line N)`, so it gets no location; at the end of the build the checks are listed again as
+///   buildx does: ` N warnings found (use docker --debug to expand):` then ` - Rule: detail (line N)`.
 /// - At the end of a failed build, each failed vertex's last log lines are repeated between
 ///   `------` rulers under ` > name:`, as BuildKit does before its final error.
 ///
@@ -75,6 +77,8 @@ public struct PlainProgressPrinter: Sendable {
     private var failures: [Int] = []
     private var current: Int?
     private var printedAnything = false
+    /// Build checks seen, for the summary at the end.
+    private var checkMessages: [String] = []
     /// The text of the event being consumed, as UTF-8 (always valid: see `appendText`).
     private var out: [UInt8] = []
 
@@ -141,6 +145,7 @@ public struct PlainProgressPrinter: Sendable {
         case .buildFinished:
             flushAllHeld()
             printErrorLogs()
+            printCheckSummary()
         }
     }
 
@@ -348,6 +353,11 @@ public struct PlainProgressPrinter: Sendable {
         leaveBlock()
         if printedAnything { out.append(0x0A) }
         printedAnything = true
+        if w.rule != nil {
+            checkMessages.append(w.message)
+            append("WARNING: \(w.message)\n")
+            return
+        }
         var location = ""
         if let file = w.file {
             location = " (\(file)" + (w.line.map { ":\($0)" } ?? "") + ")"
@@ -383,6 +393,15 @@ public struct PlainProgressPrinter: Sendable {
         }
         vertices[s].ended = true
         current = nil
+    }
+
+    /// buildx's `printWarnings`, without its colour.
+    private mutating func printCheckSummary() {
+        guard !checkMessages.isEmpty else { return }
+        let count = checkMessages.count == 1 ? "1 warning found" : "\(checkMessages.count) warnings found"
+        append("\n \(count) (use docker --debug to expand):\n")
+        for m in checkMessages { append(" - \(m)\n") }
+        checkMessages.removeAll()
     }
 
     private mutating func printErrorLogs() {

@@ -181,9 +181,11 @@ public struct RawJSONDecoder: Sendable {
         let earliest = timed.lazy.map(\.event.time).min()
         let warningTime = lastTime ?? earliest ?? Date(timeIntervalSince1970: 0)
         for w in status.warnings {
-            let warning = BuildWarning(message: String(decoding: w.short ?? Data(), as: UTF8.self),
+            var warning = BuildWarning(message: String(decoding: w.short ?? Data(), as: UTF8.self),
                                        file: w.sourceInfo?.filename, line: w.range?.first?.start?.line,
                                        digest: w.vertex.flatMap { digests.digest($0) })
+            warning.adoptBuildCheck(level: w.level, detail: w.detail, url: w.url,
+                                    lastLine: w.range?.compactMap { $0.end?.line ?? $0.start?.line }.max())
             timed.append((BuildEvent(time: warningTime, .warning(warning)), 1))
         }
         let first = events.count

@@ -88,11 +88,19 @@ public struct RawJSONEncoder: Sendable {
                                                   completed: p.completed ? time : nil)
             return SolveStatus(statuses: [status])
         case .warning(let w):
-            var warning = SolveStatus.VertexWarning(vertex: w.digest?.value, level: 1, short: Data(w.message.utf8))
-            if let file = w.file { warning.sourceInfo = SolveStatus.SourceInfo(filename: file) }
+            var warning = SolveStatus.VertexWarning(vertex: w.digest?.value, level: w.level ?? 1, short: Data(w.message.utf8))
+            if let file = w.file {
+                // A build check is located in the Dockerfile, as BuildKit's language tag says.
+                warning.sourceInfo = SolveStatus.SourceInfo(filename: file, language: w.rule == nil ? nil : "Dockerfile")
+            }
+            if let description = w.description { warning.detail = [Data(description.utf8)] }
+            warning.url = w.url
             if let line = w.line {
-                let position = SolveStatus.SourceRange.Position(line: line)
-                warning.range = [SolveStatus.SourceRange(start: position, end: position)]
+                // BuildKit sends one range per line of the instruction.
+                warning.range = (line...max(line, w.endLine ?? line)).map { n in
+                    let position = SolveStatus.SourceRange.Position(line: n)
+                    return SolveStatus.SourceRange(start: position, end: position)
+                }
             }
             return SolveStatus(warnings: [warning])
         }

@@ -100,6 +100,12 @@ struct RecordLineDecoder {
         var message: String?
         var file: String?
         var line: Int?
+        var endLine: Int?
+        var rule: String?
+        var url: String?
+        var description: String?
+        var detail: String?
+        var level: Int?
         var buildID: String?
         var contextPath: String?
         var dockerfilePath: String?
@@ -113,6 +119,7 @@ struct RecordLineDecoder {
         var cachedSteps: Int?
         var imageDigest: String?
         var outputs: [String]?
+        var layers: [String]?
         var context: [ReadSelection]?
         var reason: String?
     }
@@ -144,6 +151,12 @@ struct RecordLineDecoder {
             else if s.key(key, is: "message") { f.message = try s.readString() }
             else if s.key(key, is: "file") { f.file = try s.readString() }
             else if s.key(key, is: "line") { f.line = try s.readInt() }
+            else if s.key(key, is: "endLine") { f.endLine = try s.readInt() }
+            else if s.key(key, is: "rule") { f.rule = try s.readString() }
+            else if s.key(key, is: "url") { f.url = try s.readString() }
+            else if s.key(key, is: "description") { f.description = try s.readString() }
+            else if s.key(key, is: "detail") { f.detail = try s.readString() }
+            else if s.key(key, is: "level") { f.level = try s.readInt() }
             else if s.key(key, is: "buildID") { f.buildID = try s.readString() }
             else if s.key(key, is: "contextPath") { f.contextPath = try s.readString() }
             else if s.key(key, is: "dockerfilePath") { f.dockerfilePath = try s.readString() }
@@ -157,6 +170,7 @@ struct RecordLineDecoder {
             else if s.key(key, is: "cachedSteps") { f.cachedSteps = try s.readInt() }
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
             else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
+            else if s.key(key, is: "layers") { f.layers = try s.readStringArray() }
             else if s.key(key, is: "context") { f.context = try readContext(&s) }
             else if s.key(key, is: "reason") { f.reason = try s.readString() }
             else { try s.skipValue() }
@@ -186,7 +200,7 @@ struct RecordLineDecoder {
         case .vertexCompleted:
             return .vertexCompleted(VertexCompletion(
                 digest: try need(f.digest), status: try need(f.status.flatMap(VertexCompletion.Status.init(rawValue:))),
-                duration: try need(f.duration), missReason: f.missReason, error: f.error,
+                duration: try need(f.duration), missReason: f.missReason, error: f.error, layers: f.layers,
                 context: f.context, imageDigest: f.imageDigest))
         case .cacheMiss:
             return .cacheMiss(CacheMiss(digest: try need(f.digest), reason: try need(f.reason)))
@@ -197,7 +211,10 @@ struct RecordLineDecoder {
                 digest: try need(f.digest), id: try need(f.id), current: try need(f.current), total: f.total,
                 completed: try need(f.completed), name: f.name, started: f.started))
         case .warning:
-            return .warning(BuildWarning(message: try need(f.message), file: f.file, line: f.line, digest: f.digest))
+            var warning = BuildWarning(message: try need(f.message), file: f.file, line: f.line, digest: f.digest)
+            (warning.rule, warning.url, warning.description) = (f.rule, f.url, f.description)
+            (warning.detail, warning.level, warning.endLine) = (f.detail, f.level, f.endLine)
+            return .warning(warning)
         case .buildFinished:
             return .buildFinished(BuildFinish(
                 status: try need(f.status.flatMap(BuildFinish.Status.init(rawValue:))), duration: try need(f.duration),

@@ -114,11 +114,12 @@ public struct Snapshotter: Sendable {
         })
     }
 
-    /// Unmounts and turns the upper directory into a committed layer; returns its id.
-    public func commit(_ working: WorkingSnapshot) throws(ExecutorError) -> String {
+    /// Unmounts and turns the upper directory into a committed layer; returns its id. `origin`
+    /// (the step that made it) is kept with the layer for the layer explorer.
+    public func commit(_ working: WorkingSnapshot, origin: LayerOrigin? = nil) throws(ExecutorError) -> String {
         Mounter.unmount(working.merged)
         do {
-            let id = try layers.commitLayer(fromDirectory: working.upper)
+            let id = try layers.commitLayer(fromDirectory: working.upper, origin: origin)
             release(working)
             return id.value
         } catch {

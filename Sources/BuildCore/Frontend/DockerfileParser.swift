@@ -37,11 +37,15 @@ public enum DockerfileParser {
                 let comment = ByteText.string(firstLine.dropFirst()).trimmingCharacters(in: .whitespaces)
                 if comment.isEmpty { comments = [] } else { comments.append(comment) }
             }
+            let directivesBefore = state.directives.count
             do {
                 try state.consider(line: firstLine, lineNumber: currentLine + 1)
             } catch {
                 throw located(.syntax, error.message, currentLine + 1)
             }
+            // A directive is not a comment of the first instruction (BuildKit drops it, so a
+            // `# check=` directive is not merged into that instruction's checks a second time).
+            if state.directives.count > directivesBefore, !comments.isEmpty { comments.removeLast() }
             currentLine += 1
             let startLine = currentLine
             let keywordColumn = ByteText.leadingWhitespaceCharacters(trimmedNL) + 1
@@ -67,7 +71,8 @@ public enum DockerfileParser {
                 buffer.append(contentsOf: joined)
             }
             if sawEmptyContinuation {
-                warnings.append(ParseWarning(message: "Empty continuation line found in: \(ByteText.string(buffer[...]))", line: startLine))
+                warnings.append(ParseWarning(message: "Empty continuation line found in: \(ByteText.string(buffer[...]))", line: startLine,
+                                            endLine: currentLine))
             }
             let line = ByteText.string(buffer[...])
             var node: SyntaxNode

@@ -16,6 +16,8 @@ public struct FrontendError: Error, Sendable, Equatable, CustomStringConvertible
         case expansion
         case ignorePattern
         case io
+        /// A build check fired and `# check=error=true` makes that fatal.
+        case checkViolation
     }
 
     public var kind: Kind

@@ -49,11 +49,16 @@ public struct BaseImageSetup: Sendable, Equatable {
     public var workingDir: String
     public var user: String
     public var onBuild: [String]
+    /// The platform of the image found (what InvalidBaseImagePlatform compares); nil if unknown.
+    public var platform: Platform?
+    public var shell: [String]
 
-    public init(workingDir: String = "", user: String = "", onBuild: [String] = []) {
+    public init(workingDir: String = "", user: String = "", onBuild: [String] = [], platform: Platform? = nil, shell: [String] = []) {
         self.workingDir = workingDir
         self.user = user
         self.onBuild = onBuild
+        self.platform = platform
+        self.shell = shell
     }
 }
 

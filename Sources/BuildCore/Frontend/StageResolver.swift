@@ -120,7 +120,10 @@ public struct StageResolver: Sendable {
                 queue.append(d)
             }
         }
-        let unused = options.buildArgs.keys.filter { !consumed.contains($0) && !Self.proxyArgs.contains($0) }.sorted()
+        // The frontend itself reads BUILDKIT_DOCKERFILE_CHECK (the build checks' config).
+        let unused = options.buildArgs.keys.filter {
+            !consumed.contains($0) && !Self.proxyArgs.contains($0) && $0 != CheckConfig.buildArgName
+        }.sorted()
         var warnings: [String] = []
         if !unused.isEmpty {
             warnings.append("one or more build-args [\(unused.joined(separator: " "))] were not consumed")

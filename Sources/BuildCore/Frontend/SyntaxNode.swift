@@ -91,6 +91,14 @@ public struct ParserDirective: Sendable, Equatable, Codable {
 public struct ParseWarning: Sendable, Equatable, Codable {
     public var message: String
     public var line: Int
+    /// The instruction's last continuation line: where BuildKit locates NoEmptyContinuation.
+    public var endLine: Int?
+
+    public init(message: String, line: Int, endLine: Int? = nil) {
+        self.message = message
+        self.line = line
+        self.endLine = endLine
+    }
 }
 
 /// The parsed file: its instructions in order, and what the directives said.

@@ -52,6 +52,28 @@ public struct LayerMetadata: Codable, Sendable, Equatable {
     public var size: Int64
     /// RFC 3339.
     public var created: String
+    /// The build step that made the layer (nil for imported layers and older layers).
+    public var origin: LayerOrigin?
+}
+
+/// Where a built layer came from: the step and its Dockerfile line, so a file in the layer
+/// explorer or a wasted byte in the efficiency report names the line that put it there.
+public struct LayerOrigin: Codable, Sendable, Equatable {
+    /// The step as the progress display names it (`[build 3/5] RUN make`).
+    public var step: String
+    public var file: String?
+    public var line: Int?
+
+    public init(step: String, file: String? = nil, line: Int? = nil) {
+        self.step = step
+        self.file = file
+        self.line = line
+    }
+
+    /// `Dockerfile:12` (the file's name, as BuildKit's messages show it), or nil without a line.
+    public var location: String? {
+        line.map { "\(file.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"):\($0)" }
+    }
 }
 
 /// Layers on disk in overlayfs upper-dir format, at `<root>/layers/<id>/diff`, with metadata in
@@ -62,6 +84,10 @@ public struct LayerMetadata: Codable, Sendable, Equatable {
 /// place, and removal renames out before deleting, so a killed process never leaves half a
 /// layer. A value type over the file system: concurrent use is safe because every publication
 /// is a single `rename`.
+///
+/// Beside `diff` and `layer.json`, `files` lists the layer's entries (`LayerFileList`), written
+/// when the layer is made; for a layer made before lists were kept, the first reader writes it
+/// (a cache, replaced atomically like `layer.json`).
 public struct LayerStore: Sendable {
     public let root: String
     public let content: ContentStore
@@ -125,7 +151,7 @@ public struct LayerStore: Sendable {
 
     /// Moves an overlay upper directory (already in layer format) into the store as a new
     /// layer with a random id. `directory` must be on the store's file system (under `<root>`).
-    public func commitLayer(fromDirectory directory: String) throws -> LayerID {
+    public func commitLayer(fromDirectory directory: String, origin: LayerOrigin? = nil) throws -> LayerID {
         let id = LayerID(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
         let work = try makeWorkDirectory("commit")
         do {
@@ -135,8 +161,9 @@ public struct LayerStore: Sendable {
                 }
                 throw ImageError.posix("rename", directory)
             }
-            let size = try FileAttributes.diskUsage(work + "/diff")
-            try publish(LayerMetadata(id: id, diffID: nil, exports: [], size: size, created: Self.now()), from: work)
+            let (files, size) = try LayerFileList.scan(work + "/diff")
+            try publish(LayerMetadata(id: id, diffID: nil, exports: [], size: size, created: Self.now(), origin: origin),
+                        files: files, from: work)
             return id
         } catch {
             try? FileAttributes.removeTree(work)
@@ -217,8 +244,9 @@ public struct LayerStore: Sendable {
                 }
                 return id
             }
-            let size = try FileAttributes.diskUsage(work + "/diff")
-            try publish(LayerMetadata(id: id, diffID: diffID, exports: exports, size: size, created: Self.now()), from: work)
+            let (files, size) = try LayerFileList.scan(work + "/diff")
+            try publish(LayerMetadata(id: id, diffID: diffID, exports: exports, size: size, created: Self.now()),
+                        files: files, from: work)
             return id
         } catch {
             try? FileAttributes.removeTree(work)
@@ -270,10 +298,13 @@ public struct LayerStore: Sendable {
 
     /// Writes `layer.json` into `work`, then renames `work` to `layers/<id>`. If the id exists
     /// already (the same diffID imported twice), the work is discarded and the existing wins.
-    private func publish(_ meta: LayerMetadata, from work: String) throws {
+    private func publish(_ meta: LayerMetadata, files: LayerFileList, from work: String) throws {
         let sink = try FileSink(path: work + "/layer.json", sync: true)
         try sink.write(try CanonicalJSON.encode(meta))
         try sink.finish()
+        let list = try FileSink(path: work + "/files")   // the syncfs below makes it durable
+        try list.write(Data(files.encoded()))
+        try list.finish()
         let fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
             swb_syncfs(fd)   // the extracted files reach the disk before the rename publishes them
@@ -288,6 +319,24 @@ public struct LayerStore: Sendable {
             throw ImageError.posix("rename", destination)
         }
         ContentStore.syncDirectory(layersDirectory)
+    }
+
+    /// The layer's file list: the one recorded when it was made, else made now from `diff` and
+    /// kept for next time.
+    public func fileList(_ id: LayerID) throws -> LayerFileList {
+        guard contains(id) else { throw ImageError.layerNotFound(id.value) }
+        let directory = layersDirectory + "/" + id.value
+        if let bytes = try? FileSource(path: directory + "/files").readAll(limit: 1 << 31) {
+            return try LayerFileList.decode(Array(bytes), what: "file list of layer \(id)")
+        }
+        let list = try LayerFileList.scan(directory + "/diff").list
+        let temporary = directory + "/files.tmp-" + UUID().uuidString
+        if let sink = try? FileSink(path: temporary), (try? sink.write(Data(list.encoded()))) != nil,
+           (try? sink.finish()) != nil, rename(temporary, directory + "/files") == 0 {
+            return list
+        }
+        unlink(temporary)   // a read-only store still answers
+        return list
     }
 
     private func writeMetadata(_ meta: LayerMetadata) throws {

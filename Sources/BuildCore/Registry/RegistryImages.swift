@@ -69,13 +69,16 @@ public final class RegistryImages: ImageResolver, Sendable {
     /// What a child stage takes from an image's config: its ENV (for expanding `$VAR` in later
     /// instructions, as BuildKit does), WORKDIR, USER and ONBUILD.
     func baseSetup(_ reference: String, platform: Platform) async throws -> (environment: [KeyValuePair], setup: BaseImageSetup) {
-        let config = try await locate(reference, platform: platform).config.config
+        let image = try await locate(reference, platform: platform).config
+        let config = image.config
         let environment = (config?.env ?? []).map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return KeyValuePair(key: parts[0], value: parts.count > 1 ? parts[1] : "")
         }
         return (environment, BaseImageSetup(workingDir: config?.workingDir ?? "", user: config?.user ?? "",
-                                            onBuild: config?.onBuild ?? []))
+                                            onBuild: config?.onBuild ?? [],
+                                            platform: Platform(os: image.os, architecture: image.architecture),
+                                            shell: config?.shell ?? []))
     }
 
     func locate(_ reference: String, platform: Platform) async throws -> Located {

@@ -16,6 +16,27 @@ extension Build {
     /// Parses, resolves (with the base images' ENV), lowers, announces the plan, loads the context
     /// and sets up the solver with the real runtime.
     func prepare(text: String, events: AsyncStream<BuildEvent>.Continuation, gate: OutputGate? = nil) async throws -> PreparedBuild {
+        var checks = checkOptions(allStages: false)
+        var checked = false
+        do {
+            return try await prepareChecked(text: text, checks: &checks, checked: &checked, events: events, gate: gate)
+        } catch let error as FrontendError where error.kind == .checkViolation {
+            throw error
+        } catch {
+            // The checks that fire before the error are still reported, as BuildKit does.
+            if !checked { emitChecks(BuildChecker(options: checks).check(text, fileName: PathText.lastComponent(of: request.dockerfilePath)), events: events) }
+            throw error
+        }
+    }
+
+    /// Reports build checks as warnings; `error=true` makes any of them fatal here, after the
+    /// Dockerfile is understood and before anything runs (where BuildKit fails).
+    func emitChecks(_ report: CheckReport, events: AsyncStream<BuildEvent>.Continuation) {
+        for w in report.warnings { events.yield(BuildEvent(.warning(w.buildWarning(file: request.dockerfilePath)))) }
+    }
+
+    private func prepareChecked(text: String, checks: inout CheckOptions, checked: inout Bool, events: AsyncStream<BuildEvent>.Continuation,
+                                gate: OutputGate?) async throws -> PreparedBuild {
         let dockerfile = try Dockerfile.parse(text, fileName: request.dockerfilePath)
         let client = RegistryClient(hosts: try RegistryHosts.load(path: request.registryConfig))
         let images = try RegistryImages(root: root, client: client, alwaysPull: request.pull, events: events)
@@ -47,8 +68,16 @@ extension Build {
         for (ref, environment, setup) in bases {
             options.baseImageEnvironment[ref] = environment
             options.baseImageSetup[ref] = setup
+            checks.baseImages[ref] = BaseImageFacts(environment: environment, platform: setup.platform, shell: setup.shell)
         }
         let plan = try StageResolver(options: options).resolve(dockerfile)
+        let report = BuildChecker(options: checks).check(text, fileName: PathText.lastComponent(of: request.dockerfilePath))
+        emitChecks(report, events: events)
+        checked = true
+        if report.config.failOnWarning, !report.warnings.isEmpty {
+            let rules = Set(report.warnings.map(\.rule.name)).sorted().joined(separator: ", ")
+            throw FrontendError(.checkViolation, "lint violation found for rules: \(rules)")
+        }
         try checkEntitlements(plan)
         for w in plan.warnings { events.yield(BuildEvent(.warning(BuildWarning(message: w, file: request.dockerfilePath)))) }
         let (patterns, ignoreFile) = ContextWalker.ignorePatterns(context: request.contextPath, dockerfile: request.dockerfilePath)

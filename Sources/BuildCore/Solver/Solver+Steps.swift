@@ -85,7 +85,7 @@ extension Solver {
         }
         for c in cleanups.reversed() { c() }
         cleanups = []
-        return try snapshotter.commit(working)
+        return try snapshotter.commit(working, origin: LayerOrigin(step: v.name, file: v.location?.file, line: v.location?.line))
     }
 
     /// The filesystem of input `index` mounted read-only, or the context directory.

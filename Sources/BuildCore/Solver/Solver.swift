@@ -152,7 +152,8 @@ public actor Solver {
                 found = imported
             }
             if let hit = found {
-                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, context: reads.recorded)))
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, layers: hit.layers,
+                                                       context: reads.recorded)))
                 if !explainer.keptItsKey(v, key: key) {
                     explainer.record(v, key: key, inputKeys: inputKeys, content: reads.map(\.listed), reran: false)
                 }
@@ -176,7 +177,7 @@ public actor Solver {
             try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
             explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: true)
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason,
-                                                   context: reads.recorded)))
+                                                   layers: snapshot.layers, context: reads.recorded)))
             return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
         }
     }

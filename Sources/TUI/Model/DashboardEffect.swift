@@ -21,4 +21,7 @@ public enum DashboardEffect: Sendable, Equatable {
     /// A search was entered on a step with lines on disk: find the lines before `below` that
     /// match `query` and send them in as `.olderMatches`.
     case searchLog(Digest, query: String, below: Int)
+    /// `l` on a step: read these layers' file lists (bottom first) and send them in as
+    /// `.layersOpened`, titled with the step's name.
+    case openLayers(title: String, layers: [String])
 }

@@ -18,4 +18,8 @@ public enum DashboardMessage: Sendable, Equatable {
     case olderLines(ReadBackLines)
     /// Lines asked for with `.searchLog`.
     case olderMatches(OlderMatches)
+    /// The layers asked for with `.openLayers`, ready to explore.
+    case layersOpened(LayerExplorer)
+    /// `.openLayers` could not read them (the message says why).
+    case layersFailed(String)
 }

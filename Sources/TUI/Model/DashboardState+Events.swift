@@ -81,6 +81,9 @@ extension DashboardState {
             steps[ensureStep(update.digest)].update(update)
         case .warning(let warning):
             warningCount += 1
+            if let line = warning.line, lineWarnings[line, default: []].count < 8 {
+                lineWarnings[line, default: []].append(warning.message)
+            }
             if let digest = warning.digest {
                 let i = ensureStep(digest)
                 let before = steps[i].log.endNumber

@@ -22,6 +22,7 @@ extension DashboardState {
     private mutating func handleKey(_ key: Key) -> [DashboardEffect] {
         flash = nil
         if confirmingQuit { return answerQuit(key) }
+        if explorer != nil { return explorerKey(key) }
         if log.editing { return editQuery(key) }
         if showHelp { return helpKey(key) }
         if let effects = playbackKey(key) { return effects }
@@ -31,6 +32,10 @@ extension DashboardState {
             showHelp = true
             scroll = 0
         case .char("c"): switchScreen(.cacheGraph)
+        case .char("s"):
+            switchScreen(.source)
+            // Opens on the selected step's line.
+            if screen == .source, let line = step(selected)?.startLine { moveSourceCursor(by: line - 1 - sourceCursor) }
         case .char("g"): switchScreen(.timeline)
         case .char("T") where playback != nil: switchScreen(.timeline)
         case .esc: back()
@@ -39,6 +44,7 @@ extension DashboardState {
         case .char("n"): return nextMatch(forward: true)
         case .char("N"): return nextMatch(forward: false)
         default:
+            if screen == .source { return sourceKey(key) }
             if screen != .build { scrollScreen(key) } else { return buildKey(key) }
         }
         return []
@@ -131,6 +137,7 @@ extension DashboardState {
         case .build: return 0
         case .cacheGraph: return CacheGraphView.lines(self, width: width).count
         case .timeline: return TimelineView.contentHeight(self)
+        case .source: return dockerfileLines.count
         }
     }
 
@@ -175,6 +182,7 @@ extension DashboardState {
             log.wrap.toggle()
             log.column = 0
         case .char("t"): log.timestamps.toggle()
+        case .char("l") where focus == .steps && !logMaximised: return openLayers()
         case .char("G"): log.follow = true
         case .wheelUp(let x, let y), .wheelDown(let x, let y):
             let up = if case .wheelUp = key { true } else { false }
@@ -198,7 +206,7 @@ extension DashboardState {
         case .up, .char("k"): moveSelection(by: -1)
         case .down, .char("j"): moveSelection(by: 1)
         case .left, .char("h"): moveLane(by: -1)
-        case .right, .char("l"): moveLane(by: 1)
+        case .right, .char("L"): moveLane(by: 1)
         case .pageUp: moveSelection(by: -max(1, layout.steps.height - 1))
         case .pageDown: moveSelection(by: max(1, layout.steps.height - 1))
         case .home: select(displayOrder.first, pin: true)
@@ -268,6 +276,10 @@ extension DashboardState {
             return [.bell]
         }
         select(failed, pin: true)
+        if screen == .source, let line = failedSourceLine {
+            moveSourceCursor(by: line - sourceCursor)
+            return []
+        }
         screen = .build
         log.follow = true
         return []

@@ -15,7 +15,10 @@ extension DashboardState {
         height = other.height
         focus = other.focus
         screen = other.screen
+        sourceCursor = other.sourceCursor
         showHelp = other.showHelp
+        explorer = other.explorer
+        canOpenLayers = other.canOpenLayers
         logMaximised = other.logMaximised
         scroll = other.scroll
         flash = other.flash

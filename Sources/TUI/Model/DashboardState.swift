@@ -44,13 +44,15 @@ public struct DashboardState: Sendable {
     static let maxWarnings = 1_000
     /// All warnings, with or without a step.
     var warningCount = 0
+    /// Warnings that name a Dockerfile line (build checks), by line: the source view marks them.
+    var lineWarnings: [Int: [String]] = [:]
     /// Committed log lines kept over all steps.
     var totalLogLines = 0
 
     // MARK: What the user looks at
 
     enum Pane: Sendable, Equatable { case steps, log }
-    enum Screen: Sendable, Equatable { case build, cacheGraph, timeline }
+    enum Screen: Sendable, Equatable { case build, cacheGraph, timeline, source }
 
     /// The terminal size from the last `resize`, for paging and mouse hit-testing.
     var width = 80
@@ -71,12 +73,18 @@ public struct DashboardState: Sendable {
     /// the events a replay holds): the log pane scrolls up to line 0.
     public var canReadBack = false
     var cancelRequested = false
-    /// First line shown on the cache graph, timeline and help screens.
+    /// First line shown on the cache graph, timeline, source and help screens.
     var scroll = 0
+    /// The source view's line (0-based).
+    var sourceCursor = 0
     /// A one-shot message for the hint bar, cleared by the next key.
     var flash: String?
     /// The user picked the selected step (a key or a click), rather than the build's events.
     var selectedByUser = false
+    /// The layer explorer, over the whole screen while open (`l`).
+    var explorer: LayerExplorer?
+    /// Layers can be read here (the build's store is on this machine); `l` says why not otherwise.
+    public var canOpenLayers = false
 
     // MARK: Replay
 

@@ -27,5 +27,12 @@ public func reduce(_ state: inout DashboardState, _ message: DashboardMessage) -
     case .olderMatches(let matches):
         state.receive(matches)
         return state.readBackIfNeeded()
+    case .layersOpened(var explorer):
+        explorer.page = state.explorerPage
+        state.explorer = explorer
+        return []
+    case .layersFailed(let message):
+        state.flash = message
+        return []
     }
 }

@@ -93,7 +93,7 @@ struct Replay: Sendable {
             return []
         case .tick:
             return []
-        case .key, .resize, .olderLines, .olderMatches:
+        case .key, .resize, .olderLines, .olderMatches, .layersOpened, .layersFailed:
             var rest: [DashboardEffect] = []
             for effect in state.apply(message) {
                 if case .replayTo(let time) = effect { show(time) } else { rest.append(effect) }

@@ -45,6 +45,8 @@ struct Step: Sendable {
     /// Seconds it ran, as its latest completion reported (the union of its intervals).
     var reportedDuration: Double?
     var missReason: String?
+    /// The step's filesystem as layers in the store, bottom first (see `VertexCompletion.layers`).
+    var layers: [String]?
     var error: String?
     var progress: [Progress] = []
     var log: StepLog
@@ -107,6 +109,7 @@ struct Step: Sendable {
         reportedDuration = completion.duration
         missReason = completion.missReason ?? (completion.status == .cached ? nil : missReason)
         if let error = completion.error { self.error = error }
+        if let layers = completion.layers { self.layers = layers }
         let ended: Status
         switch completion.status {
         case .done: ended = .done

@@ -26,6 +26,7 @@ extension DashboardRunner {
         if options.openCacheGraph { template.screen = .cacheGraph }
         // Every event is at hand: lines a step no longer keeps are read back from them.
         template.canReadBack = true
+        template.canOpenLayers = options.layerRoot != nil
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes
@@ -59,6 +60,10 @@ extension DashboardRunner {
                         let events = replay.events
                         let found = LogReadBack.matches(of: digest, query: query, below: below) { events.forEach(in: 0..<events.count, $0) }
                         effects += replay.apply(.olderMatches(found))
+                    case .openLayers(let title, let layers):
+                        if let root = options.layerRoot {
+                            effects += replay.apply(LayerLoading.message(title: title, layers: layers, root: root))
+                        }
                     case .cancelBuild, .confirmQuit, .replayTo: break
                     }
                 }

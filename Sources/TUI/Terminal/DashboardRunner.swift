@@ -20,6 +20,9 @@ public enum DashboardRunner {
         /// The build's record on disk, where the log pane reads back lines a step no longer
         /// keeps in memory; nil when there is none here (a build on another machine).
         public var logRecord: URL?
+        /// The state root whose layer store holds the build's layers, when it is on this machine:
+        /// `l` opens the layer explorer from it.
+        public var layerRoot: String?
         public var fps: Double = 15
         public var stepHistory: [String: Double] = [:]
         public var trend: [(hitRate: Double, duration: Double)] = []
@@ -65,6 +68,7 @@ public enum DashboardRunner {
         state.viewer = options.viewer
         let archive = options.logRecord.map(RecordLogArchive.init)
         state.canReadBack = archive != nil
+        state.canOpenLayers = options.layerRoot != nil
         let screen = CursesScreen(colors: options.colors)
         defer { screen.restore() }
         screen.attributes = StylePalette(colors: options.colors).attributes
@@ -101,6 +105,11 @@ public enum DashboardRunner {
                     archive?.read(digest, range) { inbox.pushReply(.olderLines($0)) }
                 case .searchLog(let digest, let query, let below):
                     archive?.search(digest, query: query, below: below) { inbox.pushReply(.olderMatches($0)) }
+                case .openLayers(let title, let layers):
+                    guard let root = options.layerRoot else { break }
+                    DispatchQueue.global().async {
+                        inbox.pushReply(LayerLoading.message(title: title, layers: layers, root: root))
+                    }
                 case .confirmQuit, .replayTo: break
                 }
             }

@@ -21,12 +21,18 @@ enum DashboardRenderer {
             if !layout.log.isEmpty { LogPane.draw(state, layout: layout, glyphs: glyphs, into: &grid) }
         case .cacheGraph:
             CacheGraphView.draw(state, rect: layout.body, glyphs: glyphs, into: &grid)
+        case .source:
+            SourceView.draw(state, rect: layout.body, glyphs: glyphs, into: &grid)
         case .timeline:
             TimelineView.draw(state, lanes: lanes, rect: layout.body, glyphs: glyphs, into: &grid)
         }
         if state.showHelp { HelpOverlay.draw(state, rect: layout.body, glyphs: glyphs, into: &grid) }
         ScrubberBar.draw(state, rect: layout.scrubber, into: &grid)
         HintBar.draw(state, rect: layout.hint, glyphs: glyphs, into: &grid)
+        if let explorer = state.explorer {
+            let rect = Rect(x: 0, y: layout.body.y, width: width, height: layout.hint.maxY - layout.body.y)
+            LayerExplorerView.draw(explorer, rect: rect, ascii: state.ascii, into: &grid)
+        }
         return grid
     }
 

@@ -4,7 +4,7 @@ enum HelpOverlay {
     static let sections: [(title: String, keys: [(String, String)])] = [
         ("Move", [
             ("↑ ↓  k j", "select a step / scroll the log"),
-            ("← →  h l", "previous / next stage (log: scroll sideways)"),
+            ("← →  h L", "previous / next stage (log: h l scroll sideways)"),
             ("PgUp PgDn", "page up / down"),
             ("Home End", "first / last step; top / end of the log"),
             ("tab  S-tab", "switch between steps and log"),
@@ -23,6 +23,8 @@ enum HelpOverlay {
         ("Views", [
             ("c", "cache graph: hits, misses and why"),
             ("g", "timeline: what ran in parallel"),
+            ("l", "layer explorer: the step's files, wasted space"),
+            ("s", "source: the Dockerfile, each line's steps"),
             ("?", "this help"),
             ("q", "quit (asks first while building)"),
         ]),
@@ -41,7 +43,7 @@ enum HelpOverlay {
 
     /// Live keys that mean something else in a replay: their replacement, or nil when gone.
     static let replayChanges: [String: (String, String)?] = [
-        "← →  h l": ("h l", "previous / next stage (log: scroll sideways)"),
+        "← →  h L": ("h L", "previous / next stage (log: h l scroll sideways)"),
         "G": nil,
         "g": ("T", "timeline: what ran in parallel"),
         "q": ("q", "leave the replay"),

@@ -49,6 +49,8 @@ enum HintBar {
             return [quit, ("esc", "back"), (arrows, "scroll"), ("g", "timeline"), ("?", "help")]
         case .timeline:
             return [quit, ("esc", "back"), (arrows, "scroll"), ("c", "cache"), ("?", "help")]
+        case .source:
+            return [quit, ("esc", "back"), (arrows, "line"), ("enter", "its log"), ("e", "failed line"), ("?", "help")]
         case .build:
             if state.focus == .log || state.logMaximised {
                 return [quit, ("?", "help"), (arrows, "scroll"), ("/", "search"), ("n/N", "match"), ("f", "follow"),
@@ -56,7 +58,7 @@ enum HintBar {
             }
             var hints = [quit, ("?", "help"), (arrows, "select"), ("enter", "log"), ("tab", "log pane"), ("/", "search")]
             if state.hasFailure { hints.insert(("e", "error"), at: 2) }
-            return hints + [("c", "cache"), ("g", "timeline")]
+            return hints + [("c", "cache"), ("g", "timeline"), ("l", "layers"), ("s", "source")]
         }
     }
 
@@ -71,6 +73,8 @@ enum HintBar {
             return common + [("esc", "back"), (arrows, "scroll"), ("T", "timeline")]
         case .timeline:
             return common + [("esc", "back"), (arrows, "scroll"), ("c", "cache")]
+        case .source:
+            return common + [("esc", "back"), (arrows, "line"), ("enter", "its log"), ("e", "failed line")]
         case .build:
             if state.focus == .log || state.logMaximised {
                 return common + [(arrows, "scroll"), ("/", "search"), ("n/N", "match"), ("f", "follow"), ("w", "wrap"),
