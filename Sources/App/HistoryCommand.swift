@@ -5,8 +5,9 @@ import Foundation
 /// `swbuild-tui history ...`: past builds, from their records under `--root`.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "List, inspect and remove past builds.",
-        subcommands: [HistoryList.self, HistoryInspect.self, HistoryLogs.self, HistoryExport.self, HistoryRemove.self])
+        commandName: "history", abstract: "List, inspect, compare and remove past builds.",
+        subcommands: [HistoryList.self, HistoryInspect.self, HistoryDiffCommand.self, HistoryLogs.self, HistoryExport.self,
+                      HistoryRemove.self])
 }
 
 enum ListFormat: String, ExpressibleByArgument { case table, json }

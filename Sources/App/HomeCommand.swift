@@ -4,7 +4,7 @@ import Foundation
 import TUI
 
 /// `swbuild-tui` alone: the home screen. Running builds (attach), recent builds (replay, inspect,
-/// compare cache use) and "build ./Dockerfile" when there is one; each action returns here.
+/// compare two) and "build ./Dockerfile" when there is one; each action returns here.
 /// Without a terminal it prints what the screen would list.
 struct HomeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,8 +30,8 @@ struct HomeCommand: AsyncParsableCommand {
                 await replay(host, id, openCacheGraph: false, speed: 1)
             case .inspect(let id):
                 await replay(host, id, openCacheGraph: false, speed: .infinity)
-            case .compare(let id):
-                await replay(host, id, openCacheGraph: true, speed: .infinity)
+            case .compare(let base, let other):
+                await compare(host, base, other)
             case .build(let path):
                 await build(path)
             }
@@ -64,6 +64,12 @@ struct HomeCommand: AsyncParsableCommand {
         // Shown while it loads, as `replay` does.
         let (feed, _) = ReplayFeed.decoding(data, name: fullID)
         _ = await DashboardRunner.replay(feed: feed, options: options, speed: speed, title: fullID)
+    }
+
+    /// The two builds side by side; a record that cannot be read leaves the home screen as it was.
+    func compare(_ host: any BuildHost, _ base: String, _ other: String) async {
+        guard let diff = try? HistoryDiff.compare(base, other, on: host) else { return }
+        await DashboardRunner.comparison(diff, options: .fromEnvironment())
     }
 
     func build(_ path: String) async {

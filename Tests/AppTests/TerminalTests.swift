@@ -116,4 +116,28 @@ import Testing
         home.keys("q")
         #expect(home.wait(for: "EXIT=0").contains("EXIT=0"))
     }
+
+    @Test func cTwiceOnTheHomeScreenComparesTwoBuilds() throws {
+        guard getuid() == 0, Self.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": "FROM busybox:test\nARG V=1\nRUN echo $V\n"])
+        _ = try env.build([], context: ctx)
+        _ = try env.build(["--build-arg", "V=2"], context: ctx)
+        let home = try Tmux([BinaryRunner.binary.path, "--root", env.root])
+        #expect(home.wait(for: "c mark to compare").contains("c mark to compare"), "\(home.screen)")
+        // The older build is the baseline: mark it, then compare the newer one with it.
+        home.keys("j")
+        home.keys("c")
+        #expect(home.wait(for: "marked").contains("marked"), "\(home.screen)")
+        home.keys("k")
+        #expect(home.wait(for: "c compare with").contains("c compare with"), "\(home.screen)")
+        home.keys("c")
+        let comparison = home.wait(for: "build arg   V")
+        #expect(comparison.contains("swbuild  compare") && comparison.contains("build arg   V: unset → \"2\""), "\(comparison)")
+        #expect(comparison.contains("B took"), "\(comparison)")
+        home.keys("q")
+        #expect(home.wait(for: "HISTORY").contains("HISTORY"))
+        home.keys("q")
+        #expect(home.wait(for: "EXIT=0").contains("EXIT=0"))
+    }
 }

@@ -51,6 +51,8 @@ struct FixedImages: ImageResolver {
         let state = TempDirectory("solver-state")
         let contextDir = TempDirectory("solver-ctx")
         let runs = RunCounter()
+        /// The events of the last build, kept when it fails too.
+        var lastEvents: [BuildEvent] = []
         var root: StateRoot { StateRoot(path: state.path) }
 
         func makeBaseLayer() throws -> String {
@@ -83,12 +85,15 @@ struct FixedImages: ImageResolver {
                 results = try await solver.solve()
             } catch {
                 continuation.finish()
+                lastEvents = []
+                for await e in stream { lastEvents.append(e) }
                 throw error
             }
             explainer.save()
             continuation.finish()
             var events: [BuildEvent] = []
             for await e in stream { events.append(e) }
+            lastEvents = events
             let target = try #require(graph.target)
             return (try #require(results[target]).snapshot, events)
         }

@@ -42,7 +42,10 @@ import Testing
         #expect(state.section == .recent && state.row == 0, "down moves on into the history")
         #expect(Self.press(&state, .enter) == [.choose(.replay(id: "b307f3a2c91e04d"))])
         #expect(Self.press(&state, .char("i")) == [.choose(.inspect(id: "b307f3a2c91e04d"))])
-        #expect(Self.press(&state, .char("c")) == [.choose(.compare(id: "b307f3a2c91e04d"))])
+        #expect(Self.press(&state, .char("c")) == [], "the first c marks the build")
+        #expect(state.marked == "b307f3a2c91e04d")
+        #expect(Self.press(&state, .esc) == [], "esc drops the mark before it leaves")
+        #expect(state.marked == nil)
         Self.press(&state, .char("G"))
         #expect(state.section == .build)
         #expect(Self.press(&state, .enter) == [.choose(.build(path: "./Dockerfile"))])
@@ -142,6 +145,30 @@ import Testing
         }
     }
 
+    @Test func cMarksABuildAndCOnASecondComparesThem() {
+        var state = Self.state(Self.entries(running: false))
+        #expect(Self.hintBar(state).contains("c mark to compare"))
+        #expect(Self.press(&state, .char("c")) == [])
+        #expect(state.marked == "b307f3a2c91e04d")
+        #expect(Self.hintBar(state).contains("marked b307f3a2c91e"), "a flash says what happened")
+        #expect(state.render(width: 80, height: 24).text.split(separator: "\n")[5].hasPrefix(">*b307f3a2c91e"),
+                "the mark stands beside the cursor")
+        #expect(Self.hintBar(state.applying(.tick(Self.now))).contains("c unmark"))
+        Self.press(&state, .down)
+        #expect(Self.hintBar(state).contains("c compare with b307f3a2"))
+        #expect(state.render(width: 80, height: 24).text.split(separator: "\n")[5].hasPrefix(" *b307f3a2c91e"))
+        #expect(Self.press(&state, .char("c")) == [.choose(.compare(base: "b307f3a2c91e04d", with: "b297f3a2c91e04d"))])
+        #expect(state.marked == nil)
+        // c on the marked build again unmarks it.
+        Self.press(&state, .char("c"), .char("c"))
+        #expect(state.marked == nil)
+        #expect(Self.press(&state, .esc) == [.quit])
+    }
+
+    static func hintBar(_ state: HomeState) -> String {
+        String(state.render(width: 120, height: 24).text.split(separator: "\n", omittingEmptySubsequences: false)[23])
+    }
+
     @Test func homeScreens() {
         var state = Self.state()
         Self.press(&state, .tab, .down)
@@ -149,5 +176,16 @@ import Testing
         var ascii = Self.state(ascii: true, width: 120, height: 30)
         Self.press(&ascii, .end)
         Snapshot.assert(ascii.render(width: 120, height: 30), named: "home-ascii-120x30")
+        Self.press(&state, .up, .char("c"), .down, .down)
+        Snapshot.assert(state.render(width: 80, height: 24), named: "home-marked-80x24")
+    }
+}
+
+extension HomeState {
+    /// The state after `message`, for checks on what a message leaves behind.
+    func applying(_ message: HomeMessage) -> HomeState {
+        var copy = self
+        _ = copy.apply(message)
+        return copy
     }
 }

@@ -63,6 +63,31 @@ extension BuildEvent {
             if let reason = c.missReason { w.key("missReason"); w.string(reason) }
             if let error = c.error { w.key("error"); w.string(error) }
             if let layers = c.layers { w.key("layers"); w.strings(layers) }
+            if let context = c.context {
+                w.key("context")
+                w.beginArray()
+                for selection in context {
+                    w.element()
+                    w.beginObject()
+                    w.key("selection"); w.string(selection.selection)
+                    w.key("digest"); w.string(selection.digest)
+                    if let files = selection.files {
+                        w.key("files")
+                        w.beginObject()
+                        for (path, checksum) in files.sorted(by: { $0.key < $1.key }) {
+                            w.key(text: path)
+                            w.string(checksum)
+                        }
+                        w.endObject()
+                    }
+                    w.endObject()
+                }
+                w.endArray()
+            }
+            if let digest = c.imageDigest { w.key("imageDigest"); w.string(digest) }
+        case .cacheMiss(let miss):
+            w.key("digest"); w.string(miss.digest.value)
+            w.key("reason"); w.string(miss.reason)
         case .log(let chunk):
             w.key("digest"); w.string(chunk.digest.value)
             w.key("stream"); w.int(chunk.stream)
@@ -106,6 +131,7 @@ extension BuildEvent.Kind {
         case .plan: return "plan"
         case .vertexStarted: return "vertexStarted"
         case .vertexCompleted: return "vertexCompleted"
+        case .cacheMiss: return "cacheMiss"
         case .log: return "log"
         case .progress: return "progress"
         case .warning: return "warning"

@@ -23,6 +23,9 @@ public struct BuildEvent: Sendable, Codable, Equatable {
         case plan([PlannedVertex])
         case vertexStarted(Digest)
         indirect case vertexCompleted(VertexCompletion)
+        /// A step the cache could not serve, and why, told as soon as the solver knows (before
+        /// the step runs), so a viewer shows the reason while it runs and when it fails.
+        indirect case cacheMiss(CacheMiss)
         case log(LogChunk)
         indirect case progress(ProgressUpdate)
         indirect case warning(BuildWarning)
@@ -92,15 +95,59 @@ public struct VertexCompletion: Sendable, Codable, Equatable {
     /// For a step that made (or took from the cache) a filesystem: its layers in the local
     /// store, bottom first; the last is the step's own. The layer explorer opens these.
     public var layers: [String]?
+    /// What the step read from build contexts (COPY sources, bind mounts), so that two builds'
+    /// records can say which files changed between them (`history diff`). Nil when it read none,
+    /// and in records written before it was kept.
+    public var context: [ReadSelection]?
+    /// For a `FROM` step: the manifest digest its image resolved to, so that two builds' records
+    /// can say the base image moved. Nil for other steps and in older records.
+    public var imageDigest: String?
 
     public init(digest: Digest, status: Status, duration: Double, missReason: String? = nil, error: String? = nil,
-                layers: [String]? = nil) {
+                layers: [String]? = nil, context: [ReadSelection]? = nil, imageDigest: String? = nil) {
         self.digest = digest
         self.status = status
         self.duration = duration
         self.missReason = missReason
         self.error = error
         self.layers = layers
+        self.context = context
+        self.imageDigest = imageDigest
+    }
+}
+
+/// One selection of a build context that a step read (`COPY src/ …`, a bind mount): the checksum
+/// its cache key used and, when the selection is small, each file's checksum.
+///
+/// Files are listed only up to `listedFileLimit`: a record is written on every build, cached
+/// rebuilds included, and a `COPY . .` of a large tree must not add megabytes to each one. A
+/// larger selection keeps its checksum alone, which still tells that something in it changed.
+public struct ReadSelection: Sendable, Codable, Equatable {
+    /// Selections of more files than this keep only their checksum.
+    public static let listedFileLimit = 256
+
+    /// The selection as the step names it (`src/`, `NAME:src/` for a named context).
+    public var selection: String
+    public var digest: String
+    /// Path → checksum (mode, owner and bytes); nil when the selection has too many files.
+    public var files: [String: String]?
+
+    public init(selection: String, digest: String, files: [String: String]? = nil) {
+        self.selection = selection
+        self.digest = digest
+        self.files = files
+    }
+}
+
+/// Why a step runs instead of coming from the cache. Its completion repeats the reason, so
+/// readers of completions alone (and records written before this event) still have it.
+public struct CacheMiss: Sendable, Codable, Equatable {
+    public var digest: Digest
+    public var reason: String
+
+    public init(digest: Digest, reason: String) {
+        self.digest = digest
+        self.reason = reason
     }
 }
 

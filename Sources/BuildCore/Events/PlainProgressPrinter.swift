@@ -125,7 +125,7 @@ public struct PlainProgressPrinter: Sendable {
 
     private mutating func handle(_ event: BuildEvent) {
         switch event.kind {
-        case .buildStarted:
+        case .buildStarted, .cacheMiss:
             break
         case .plan(let planned):
             for v in planned { vertices[slot(v.digest)].name = v.name }

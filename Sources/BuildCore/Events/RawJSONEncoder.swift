@@ -43,7 +43,7 @@ public struct RawJSONEncoder: Sendable {
     public mutating func solveStatus(for event: BuildEvent) -> SolveStatus? {
         let time = RFC3339Time(event.time)
         switch event.kind {
-        case .buildStarted, .buildFinished:
+        case .buildStarted, .buildFinished, .cacheMiss:
             return nil
         case .plan(let planned):
             guard !planned.isEmpty else { return nil }

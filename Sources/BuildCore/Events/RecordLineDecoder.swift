@@ -76,7 +76,7 @@ struct RecordLineDecoder {
     }
 
     private enum TypeName: UInt8 {
-        case buildStarted, plan, vertexStarted, vertexCompleted, log, progress, warning, buildFinished
+        case buildStarted, plan, vertexStarted, vertexCompleted, cacheMiss, log, progress, warning, buildFinished
     }
 
     /// Everything a flat line may carry; which fields are required depends on its `type`.
@@ -120,6 +120,8 @@ struct RecordLineDecoder {
         var imageDigest: String?
         var outputs: [String]?
         var layers: [String]?
+        var context: [ReadSelection]?
+        var reason: String?
     }
 
     private struct Missing: Error {}
@@ -169,6 +171,8 @@ struct RecordLineDecoder {
             else if s.key(key, is: "imageDigest") { f.imageDigest = try s.readString() }
             else if s.key(key, is: "outputs") { f.outputs = try s.readStringArray() }
             else if s.key(key, is: "layers") { f.layers = try s.readStringArray() }
+            else if s.key(key, is: "context") { f.context = try readContext(&s) }
+            else if s.key(key, is: "reason") { f.reason = try s.readString() }
             else { try s.skipValue() }
         }
         try s.end()
@@ -196,7 +200,10 @@ struct RecordLineDecoder {
         case .vertexCompleted:
             return .vertexCompleted(VertexCompletion(
                 digest: try need(f.digest), status: try need(f.status.flatMap(VertexCompletion.Status.init(rawValue:))),
-                duration: try need(f.duration), missReason: f.missReason, error: f.error, layers: f.layers))
+                duration: try need(f.duration), missReason: f.missReason, error: f.error, layers: f.layers,
+                context: f.context, imageDigest: f.imageDigest))
+        case .cacheMiss:
+            return .cacheMiss(CacheMiss(digest: try need(f.digest), reason: try need(f.reason)))
         case .log:
             return .log(LogChunk(digest: try need(f.digest), stream: try need(f.stream), data: try need(f.data)))
         case .progress:
@@ -225,6 +232,7 @@ struct RecordLineDecoder {
             case 4: return text.elementsEqual("plan".utf8) ? .plan : nil
             case 7: return text.elementsEqual("warning".utf8) ? .warning : nil
             case 8: return text.elementsEqual("progress".utf8) ? .progress : nil
+            case 9: return text.elementsEqual("cacheMiss".utf8) ? .cacheMiss : nil
             case 12: return text.elementsEqual("buildStarted".utf8) ? .buildStarted : nil
             case 13:
                 if text.elementsEqual("vertexStarted".utf8) { return .vertexStarted }
@@ -246,6 +254,27 @@ struct RecordLineDecoder {
         try s.beginObject()
         while let key = try s.nextKey() { map[s.text(of: key)] = try s.readString() }
         return map
+    }
+
+    private func readContext(_ s: inout JSONScanner) throws -> [ReadSelection] {
+        var selections: [ReadSelection] = []
+        try s.beginArray()
+        while try s.nextElement() {
+            var selection: String?
+            var digest: String?
+            var files: [String: String]?
+            try s.beginObject()
+            while let key = try s.nextKey() {
+                if try s.readNullIfPresent() { continue }
+                if s.key(key, is: "selection") { selection = try s.readString() }
+                else if s.key(key, is: "digest") { digest = try s.readString() }
+                else if s.key(key, is: "files") { files = try readStringMap(&s) }
+                else { try s.skipValue() }
+            }
+            guard let selection, let digest else { throw s.error("a context selection needs a selection and a digest") }
+            selections.append(ReadSelection(selection: selection, digest: digest, files: files))
+        }
+        return selections
     }
 
     private mutating func readVertices(_ s: inout JSONScanner) throws -> [PlannedVertex] {

@@ -15,10 +15,12 @@ import Glibc
 ///   so a reader can skip kinds by prefix, and binary-search a record by time over line offsets,
 ///   without decoding a line (`lineHeader(_:)`).
 /// - `type` is the `BuildEvent.Kind` case: `buildStarted`, `plan`, `vertexStarted`,
-///   `vertexCompleted`, `log`, `progress`, `warning`, `buildFinished`.
+///   `vertexCompleted`, `cacheMiss`, `log`, `progress`, `warning`, `buildFinished`.
 /// - The payload's fields follow in the same object, in declaration order, each under its property
 ///   name; a nil optional is left out. `plan` has `vertices` (objects with `digest`, `name`,
-///   `inputs`, `stage`, `startLine`, `endLine`); `vertexStarted` has `digest`; `log` has `digest`,
+///   `inputs`, `stage`, `startLine`, `endLine`); `vertexStarted` has `digest`; `cacheMiss` has
+///   `digest` and `reason`; `vertexCompleted.context` is an array of objects with `selection`,
+///   `digest` and, for small selections, `files` (path → checksum, sorted); `log` has `digest`,
 ///   `stream` and `data` (standard base64); `progress.started` is a time like `time`;
 ///   `buildStarted.buildArgs` is an object with sorted keys. Doubles are in shortest round-trip
 ///   form (a non-finite one, which JSON cannot hold, is written as 0).

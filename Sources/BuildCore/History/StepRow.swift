@@ -64,11 +64,16 @@ public struct StepRow: Sendable, Codable, Equatable {
                 r.started = event.time
                 r.status = .unfinished
                 rows[digest] = r
+            case .cacheMiss(let miss):
+                var r = row(miss.digest)
+                r.missReason = miss.reason
+                rows[miss.digest] = r
             case .vertexCompleted(let c):
                 var r = row(c.digest)
                 r.status = Status(c.status)
                 r.cached = c.status == .cached
-                r.missReason = c.missReason
+                // A failure recorded before completions carried the reason keeps the early one.
+                r.missReason = c.status == .cached ? nil : c.missReason ?? r.missReason
                 r.error = c.error
                 r.started = r.started ?? event.time
                 r.duration = c.duration

@@ -159,7 +159,7 @@ public struct TraceExport: Sendable, Equatable {
                 warnings += 1
             case .buildFinished:
                 finishTime = time
-            case .progress:
+            case .progress, .cacheMiss:
                 break
             }
         }

@@ -36,6 +36,21 @@ struct ContextRead {
         for p in paths.prefix(10_000) { full.files[p] = context.contents[p] ?? "" }
         return full
     }
+
+    /// What the build record keeps of this read: the checksum, and the files when there are few.
+    var recorded: ReadSelection {
+        guard paths.count <= ReadSelection.listedFileLimit else {
+            return ReadSelection(selection: checksum.selection, digest: checksum.digest)
+        }
+        var files: [String: String] = [:]
+        for p in paths { files[p] = context.contents[p] ?? "" }
+        return ReadSelection(selection: checksum.selection, digest: checksum.digest, files: files)
+    }
+}
+
+extension [ContextRead] {
+    /// The reads as a completion records them: nil for a step that read no context.
+    var recorded: [ReadSelection]? { isEmpty ? nil : map(\.recorded) }
 }
 
 extension Solver {

@@ -21,6 +21,8 @@ public actor Solver {
     /// Vertices that actually ran in this build (not cached), for miss explanations.
     var executed: Set<Digest> = []
     var logTails: [Digest: LogTail] = [:]
+    /// Why each executed step missed the cache, for its completion, failed or not.
+    var missReasons: [Digest: String] = [:]
 
     public init(graph: BuildGraph, plan: BuildPlan, contexts: [String: BuildContext], executor: any Executor,
                 images: any ImageResolver, cache: CacheStore, snapshotter: Snapshotter, options: SolveOptions,
@@ -107,13 +109,15 @@ public actor Solver {
         } catch {
             let message: String
             if error is CancellationError || (error as? ExecutorError) == .canceled || Task.isCancelled {
-                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .canceled, duration: Date().timeIntervalSince(started))))
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .canceled, duration: Date().timeIntervalSince(started),
+                                                       missReason: missReasons[v.digest])))
                 throw SolveError(vertex: v.digest, name: v.name, location: v.location, message: "canceled")
             }
             if let e = error as? SolveError { message = e.message } else if let e = error as? ExecutorError { message = e.description } else {
                 message = "\(error)"
             }
-            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .failed, duration: Date().timeIntervalSince(started), error: message)))
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .failed, duration: Date().timeIntervalSince(started),
+                                                   missReason: missReasons[v.digest], error: message)))
             throw SolveError(vertex: v.digest, name: v.name, location: v.location, message: message,
                              logTail: logTails[v.digest]?.lines ?? [])
         }
@@ -124,7 +128,8 @@ public actor Solver {
         case .source(let source):
             let result = try await solveSource(source, vertex: v)
             if let image = result.image { explainer.recordImage(image.reference, digest: image.manifestDigest) }
-            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started))))
+            emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: Date().timeIntervalSince(started),
+                                                   imageDigest: result.image?.manifestDigest)))
             return result
         case .merge:
             let layers = inputs.flatMap(\.snapshot.layers)
@@ -147,7 +152,8 @@ public actor Solver {
                 found = imported
             }
             if let hit = found {
-                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, layers: hit.layers)))
+                emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .cached, duration: 0, layers: hit.layers,
+                                                       context: reads.recorded)))
                 if !explainer.keptItsKey(v, key: key) {
                     explainer.record(v, key: key, inputKeys: inputKeys, content: reads.map(\.listed), reran: false)
                 }
@@ -160,6 +166,9 @@ public actor Solver {
                                         baseImages: zip(v.inputs, inputs).compactMap { d, result in
                                             result.image.map { ($0.reference, $0.manifestDigest) } })
             executed.insert(v.digest)
+            // Told before the step runs: a viewer shows why while it runs, and if it fails.
+            missReasons[v.digest] = reason
+            emit(.cacheMiss(CacheMiss(digest: v.digest, reason: reason)))
             // Input 0 is the filesystem being changed only when the op says so (not for scratch or --link).
             let base = Self.hasBase(v.op) ? (inputs.first?.snapshot ?? .empty) : .empty
             let layer = try await runStep(v, base: base, inputs: inputs)
@@ -168,7 +177,7 @@ public actor Solver {
             try? await cache.store(CacheRecord(key: key, layers: snapshot.layers, duration: duration, name: v.name))
             explainer.record(v, key: key, inputKeys: inputKeys, content: content, reran: true)
             emit(.vertexCompleted(VertexCompletion(digest: v.digest, status: .done, duration: duration, missReason: reason,
-                                                   layers: snapshot.layers)))
+                                                   layers: snapshot.layers, context: reads.recorded)))
             return VertexResult(snapshot: snapshot, cacheKey: key, cached: false)
         }
     }

@@ -66,6 +66,8 @@ extension DashboardState {
             let flushed = steps[i].log.flush()
             account(i, added: flushed.added, dropped: flushed.dropped, before: steps[i].log.endNumber - flushed.added)
             if steps[i].status == .failed { select(completion.digest, pin: true) }
+        case .cacheMiss(let miss):
+            steps[ensureStep(miss.digest)].missReason = miss.reason
         case .log(let chunk):
             let i = ensureStep(chunk.digest)
             let before = steps[i].log.endNumber

@@ -6,8 +6,8 @@ public enum HomeChoice: Sendable, Equatable {
     case replay(id: String)
     /// Show this build's record (steps, miss reasons).
     case inspect(id: String)
-    /// Compare this build's cache use with the build before it.
-    case compare(id: String)
+    /// Compare build `with` against build `base` (`c` on one build, then `c` on another).
+    case compare(base: String, with: String)
     /// Build the Dockerfile at this path.
     case build(path: String)
     /// Gather the entries again and show the home screen anew.

@@ -1,9 +1,13 @@
 /// The home screen's keys: `↑` `↓` (`k` `j`) move through all rows, `tab` jumps to the next
-/// section, enter does the row's main action (attach, replay, build), `i` and `c` inspect and
-/// compare a build of the history, `r` asks for fresh entries, `q` leaves.
+/// section, enter does the row's main action (attach, replay, build), `i` inspects a build of the
+/// history, `c` marks one and `c` on a second compares them, `r` asks for fresh entries, `q`
+/// leaves (esc too, once no build is marked).
 extension HomeState {
     mutating func handle(_ key: Key) -> [HomeEffect] {
         switch key {
+        case .esc where marked != nil:
+            marked = nil
+            flash = "comparison canceled"
         case .char("q"), .esc, .interrupt: return [.quit]
         case .char("r"): return [.choose(.refresh)]
         case .up, .char("k"), .wheelUp: move(by: -1)
@@ -18,7 +22,7 @@ extension HomeState {
             guard let choice = primaryChoice else { return [.bell] }
             return [.choose(choice)]
         case .char("i"): return historyChoice { .inspect(id: $0) }
-        case .char("c"): return historyChoice { .compare(id: $0) }
+        case .char("c"): return compareKey()
         case .click(let x, let y):
             guard let hit = HomeLayout(state: self, width: width, height: height).row(atX: x, y: y) else { return [] }
             section = hit.section
@@ -71,6 +75,28 @@ extension HomeState {
             return [.bell]
         }
         return [.choose(make(entries.recent[row].id))]
+    }
+
+    /// `c`: marks the build under the cursor as the baseline; on another build, compares that
+    /// one with it; on the marked build again, unmarks it.
+    private mutating func compareKey() -> [HomeEffect] {
+        guard section == .recent, hasSelection else {
+            flash = "i and c work on a build of the history"
+            return [.bell]
+        }
+        let id = entries.recent[row].id
+        switch marked {
+        case nil:
+            marked = id
+            flash = "marked \(id.prefix(12)): c on another build compares"
+        case id?:
+            marked = nil
+            flash = "unmarked"
+        case let base?:
+            marked = nil
+            return [.choose(.compare(base: base, with: id))]
+        }
+        return []
     }
 
     /// Scrolls the running and recent lists so the cursor's row is shown.

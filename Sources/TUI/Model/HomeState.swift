@@ -4,7 +4,8 @@ import Foundation
 /// caller and where the cursor is.
 ///
 /// Three sections, each shown when it has something: builds running now (enter attaches), the
-/// history (enter replays, `i` inspects, `c` compares cache use), and building the current
+/// history (enter replays, `i` inspects, `c` marks a build and `c` on a second compares the two),
+/// and building the current
 /// directory's Dockerfile. The cursor moves through them as one list; `tab` jumps between them.
 /// Like `DashboardState` it changes only through `apply` and is drawn only by `render`.
 public struct HomeState: Sendable {
@@ -30,6 +31,8 @@ public struct HomeState: Sendable {
     var height = 24
     /// A one-shot message for the hint bar, cleared by the next key.
     var flash: String?
+    /// The build `c` marked as the baseline of a comparison; `c` on another build compares.
+    public internal(set) var marked: String?
 
     public init(entries: HomeEntries, ascii: Bool, colorEnabled: Bool) {
         self.entries = entries

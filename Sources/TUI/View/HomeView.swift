@@ -44,6 +44,8 @@ enum HomeView {
                 let y = layout.recentRows.y + i
                 columns.draw(build, state: state, y: y, glyphs: glyphs, into: &grid)
                 if state.section == .recent, state.row == index { select(y: y, width: width, into: &grid) }
+                // The baseline `c` marked, beside the cursor's `>`.
+                if build.id == state.marked { grid.put("*", x: 1, y: y, style: state.row == index && state.section == .recent ? .selected : .warning) }
             }
             // What the scrolled list hides, on the row of column names.
             let below = entries.recent.count - state.recentTop - layout.recentRows.height
@@ -118,7 +120,7 @@ enum HomeView {
         if state.hasSelection {
             switch state.section {
             case .running: hints.append(("enter", "attach"))
-            case .recent: hints += [("enter", "replay"), ("i", "inspect"), ("c", "compare")]
+            case .recent: hints += [("enter", "replay"), ("i", "inspect"), ("c", compareHint(state))]
             case .build: hints.append(("enter", "build"))
             }
             if state.sections.count > 1 { hints.append(("tab", "section")) }
@@ -126,5 +128,11 @@ enum HomeView {
         hints += [("r", "refresh"), ("q", "quit")]
         if state.hasSelection { hints.append((state.ascii ? "j/k" : "↑↓", "move")) }
         HintBar.drawKeys(flash: state.flash, hints: hints, rect: rect, into: &grid)
+    }
+
+    /// What `c` does on the selected build: mark it, unmark it, or compare it with the mark.
+    private static func compareHint(_ state: HomeState) -> String {
+        guard let marked = state.marked else { return "mark to compare" }
+        return marked == state.entries.recent[state.row].id ? "unmark" : "compare with " + marked.prefix(8)
     }
 }
