@@ -146,5 +146,17 @@ DOCKERFILE
 checks=$("$bin" history ls --root "$root" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 start "$bin" replay --root "$root" --speed max "$checks"
 sleep 1.5
-keys s; sleep 0.3; keys Home; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.2; keys j; sleep 0.5
+keys s; sleep 0.3; keys k; sleep 0.2; keys k; sleep 0.5
 shot dashboard-source-view
+
+# 12. Two builds compared from the home screen: the demo rebuilt with another build arg and a
+#     changed context file; c marks the older build, c on the newer one opens the comparison.
+mkdir -p "$work/compare"
+cp -r examples/demo/. "$work/compare/"
+"$bin" build --root "$root" --progress quiet --build-arg REPEAT=10 -t demo:latest "$work/compare" >/dev/null
+echo "changed" >> "$work/compare/greeting.txt"
+"$bin" build --root "$root" --progress quiet --build-arg REPEAT=12 -t demo:latest "$work/compare" >/dev/null
+start "$work/.home.sh"
+sleep 1.5
+keys j; sleep 0.2; keys c; sleep 0.2; keys k; sleep 0.2; keys c; sleep 0.8
+shot home-compare-builds

@@ -36,6 +36,10 @@ public struct WastedFile: Sendable, Equatable, Codable {
 /// a whiteout or an empty directory), the bytes each layer spent on it; the score is the
 /// smallest of those per path over their sum, so a file rewritten or deleted by a later layer
 /// lowers it. "Wasted" is the sum over the paths touched more than once.
+///
+/// One difference, on purpose: dive counts a deleted directory once, at the directory's own
+/// path, so `rm -rf /var/cache/apk` after filling it scores 100% there. Here deleting a directory
+/// deletes each file below it, and their bytes are wasted like a deleted file's.
 public struct ImageEfficiency: Sendable, Equatable, Codable {
     public var score: Double
     public var wastedBytes: Int64
@@ -65,13 +69,14 @@ public enum LayerAnalysis {
             for (i, file) in files.enumerated() {
                 var change = LayerChange(file: file, kind: .added, removedSize: 0)
                 let existing = tree.find(file.path)
-                // dive counts a deleted directory's contents against the whiteout, a deleted file's not.
-                var whiteoutBytes: Int64 = 0
+                // A deleted file costs its bytes (the whiteout adds 0). A deleted directory counts
+                // as the deletion of every file below it, so its contents are wasted too.
+                var removedBelow: [(path: String, size: Int64)] = []
                 if file.kind == .whiteout {
                     change.kind = .removed
                     change.removedSize = existing.map { tree.subtreeSize($0) } ?? 0
                     if let existing {
-                        if tree.nodes[existing].isDirectory { whiteoutBytes = change.removedSize }
+                        if tree.nodes[existing].isDirectory { removedBelow = tree.leaves(below: existing, path: file.path) }
                         tree.remove(existing)
                     }
                 } else if let existing {
@@ -99,16 +104,17 @@ public enum LayerAnalysis {
                 layer.changes.append(change)
                 // A leaf of this layer's own tree: not a directory with entries below it here.
                 let isLeaf = file.kind != .directory || i + 1 == files.count || !isBelow(files[i + 1].path, file.path)
-                if isLeaf {
-                    let bytes = file.kind == .whiteout ? whiteoutBytes : file.size
-                    if var entry = tally[file.path] {
+                let touched = !removedBelow.isEmpty ? removedBelow.map { ($0.path, Int64(0)) }
+                    : isLeaf ? [(file.path, file.kind == .whiteout ? 0 : file.size)] : []
+                for (path, bytes) in touched {
+                    if var entry = tally[path] {
                         entry.total += bytes
                         entry.minimum = min(entry.minimum, bytes)
                         entry.layers.append(index)
-                        tally[file.path] = entry
+                        tally[path] = entry
                     } else {
-                        tally[file.path] = (bytes, bytes, [index])
-                        order.append(file.path)
+                        tally[path] = (bytes, bytes, [index])
+                        order.append(path)
                     }
                 }
             }
@@ -206,6 +212,21 @@ struct StackedTree {
             stack.append(contentsOf: nodes[i].children.values)
         }
         return total
+    }
+
+    /// The paths and sizes of the entries below `index` with nothing below them (files, links,
+    /// empty directories), as their layers listed them; `path` is `index`'s own.
+    func leaves(below index: Int, path: String) -> [(path: String, size: Int64)] {
+        var out: [(String, Int64)] = []
+        var stack: [(Int, String)] = nodes[index].children.map { ($0.value, path + "/" + $0.key) }
+        while let (i, p) = stack.popLast() {
+            if nodes[i].children.isEmpty {
+                out.append((p, nodes[i].size))
+            } else {
+                stack.append(contentsOf: nodes[i].children.map { ($0.value, p + "/" + $0.key) })
+            }
+        }
+        return out
     }
 
     /// Detaches `index` from its parent; its subtree becomes unreachable.
