@@ -12,9 +12,9 @@ enum LayerText {
         for (i, layer) in report.layers.enumerated() {
             let a = layer.analyzed
             let share = e.sizeBytes > 0 ? Double(a.size) / Double(e.sizeBytes) * 100 : 0
-            out += "  " + pad("\(i + 1)", 2, right: true) + " " + pad(ByteCount.format(a.size), 10) + " "
-                + pad(String(format: "%.1f%%", share), 6, right: true) + " " + pad("\(a.added)", 8, right: true)
-                + " " + pad("\(a.changed)", 7, right: true) + " " + pad("\(a.removed)", 7, right: true) + "  "
+            out += "  " + padColumn("\(i + 1)", 2, right: true) + " " + padColumn(ByteCount.format(a.size), 10) + " "
+                + padColumn(String(format: "%.1f%%", share), 6, right: true) + " " + padColumn("\(a.added)", 8, right: true)
+                + " " + padColumn("\(a.changed)", 7, right: true) + " " + padColumn("\(a.removed)", 7, right: true) + "  "
                 + oneLine(layer.title) + "\n"
         }
         out += "\nefficiency \(String(format: "%.2f", e.score * 100))%, wasted \(ByteCount.format(e.wastedBytes))"
@@ -26,7 +26,7 @@ enum LayerText {
                     let layer = report.layers[index]
                     return "\(index + 1)" + (layer.origin?.location.map { " \($0)" } ?? "")
                 }.joined(separator: ", ")
-                out += "  " + pad(ByteCount.format(file.bytes), 10) + " /" + file.path + "  (" + places + ")\n"
+                out += "  " + padColumn(ByteCount.format(file.bytes), 10) + " /" + file.path + "  (" + places + ")\n"
             }
             if e.files.count > 20 { out += "  … and \(e.files.count - 20) more (--format json lists all)\n" }
         }
@@ -49,8 +49,8 @@ enum LayerText {
             case .unchanged: " "
             }
             let f = change.file
-            var line = mark + " " + (f.kind == .whiteout ? "----------" : modeString(f)) + " " + pad("\(f.uid):\(f.gid)", 11)
-                + pad(ByteCount.format(change.kind == .removed ? change.removedSize : f.size), 10, right: true) + "  /" + f.path
+            var line = mark + " " + (f.kind == .whiteout ? "----------" : modeString(f)) + " " + padColumn("\(f.uid):\(f.gid)", 11)
+                + padColumn(ByteCount.format(change.kind == .removed ? change.removedSize : f.size), 10, right: true) + "  /" + f.path
             if let target = f.linkTarget { line += (f.kind == .symlink ? " -> " : " link to /") + target }
             out += line + "\n"
         }
@@ -90,9 +90,4 @@ enum LayerText {
         return flat.count > 100 ? String(flat.prefix(99)) + "…" : flat
     }
 
-    private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-        guard text.count < width else { return text }
-        let space = String(repeating: " ", count: width - text.count)
-        return right ? space + text : text + space
-    }
 }

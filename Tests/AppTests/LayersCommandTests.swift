@@ -70,4 +70,35 @@ import Testing
         player.keys("q")
         #expect(player.wait(for: "EXIT=0").contains("EXIT=0"))
     }
+
+    /// The source view of a real build with build-check warnings, in a real terminal: the
+    /// markers, the warning under the cursor, a build arg's value, and enter to the line's log.
+    @Test func sShowsTheSourceWithCheckWarnings() throws {
+        guard getuid() == 0, TerminalTests.tmuxInstalled else { Issue.record("needs root and tmux"); return }
+        let env = try BuildCommandTests.Env()
+        let ctx = try BinaryRunner.directory(["Dockerfile": """
+            ARG GREETING=hello
+            FROM busybox:test as Base
+            RUN echo "$GREETING" > /greeting.txt
+            """])
+        let r = try env.build([], context: ctx)
+        #expect(r.stderr.contains("FromAsCasing") || r.stdout.contains("FromAsCasing"), "\(r.stdout)\(r.stderr)")
+        let id = try #require(try BuildCommandTests.latestBuildID(root: env.root))
+        let player = try TerminalTests.Tmux([BinaryRunner.binary.path, "replay", "--root", env.root, "--speed", "max", id],
+                                            width: 120, height: 30)
+        #expect(player.wait(for: "ENDED").contains("ENDED"))
+        player.keys("s")
+        for _ in 0..<5 { player.keys("k") }
+        player.keys("j")
+        let line2 = player.wait(for: "FromAsCasing")
+        #expect(line2.contains("⚠│ FROM busybox:test as Base") && line2.contains("stage Base: line 2"), "\(line2)")
+        player.keys("j")
+        let line3 = player.wait(for: "GREETING=hello  (ARG default, line 1)")
+        #expect(line3.contains("CACHED") || line3.contains("miss"), "\(line3)")
+        player.keys("Enter")
+        let log = player.wait(for: "RUN echo \"$GREETING\" > /greeting.txt ─")
+        #expect(log.contains("─ LOG [") && log.contains("2/2] RUN echo"), "\(log)")
+        player.keys("q")
+        #expect(player.wait(for: "EXIT=0").contains("EXIT=0"))
+    }
 }

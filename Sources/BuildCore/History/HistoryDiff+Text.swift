@@ -85,15 +85,17 @@ extension HistoryDiff {
         for note in notes { lines.append("note: " + note) }
         lines.append("")
         let nameWidth = max(24, min(60, width - 44))
-        lines.append(Self.pad("STEP", nameWidth) + "  " + Self.right("A", 8) + "  " + Self.right("B", 8) + "  "
-                     + Self.right("DELTA", 8) + "  CHANGE")
+        let header = [padColumn("STEP", nameWidth), padColumn("A", 8, right: true), padColumn("B", 8, right: true),
+                      padColumn("DELTA", 8, right: true), "CHANGE"]
+        lines.append(header.joined(separator: "  "))
         for step in steps {
             var name = (step.stage.map { "[\($0)] " } ?? "") + step.instruction.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             name = name.count > nameWidth ? String(name.prefix(nameWidth - 1)) + "…" : name
             // Below what the column shows: no sign, no noise.
             let delta = step.delta.flatMap { abs($0) < 0.005 ? nil : Self.signed($0) } ?? ""
-            lines.append(Self.pad(name, nameWidth) + "  " + Self.right(Self.cell(step.a), 8) + "  " + Self.right(Self.cell(step.b), 8)
-                         + "  " + Self.right(delta, 8) + "  " + Self.change(step))
+            let row = [padColumn(name, nameWidth), padColumn(Self.cell(step.a), 8, right: true),
+                       padColumn(Self.cell(step.b), 8, right: true), padColumn(delta, 8, right: true), Self.change(step)]
+            lines.append(row.joined(separator: "  "))
         }
         return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
     }
@@ -176,12 +178,5 @@ extension HistoryDiff {
         return value.hasPrefix("sha256:") ? String(value.prefix(19)) : value
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
 
-    /// Right-aligned in `width`.
-    private static func right(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-    }
 }

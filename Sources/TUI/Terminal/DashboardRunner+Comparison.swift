@@ -17,9 +17,8 @@ extension DashboardRunner {
 
     static func comparisonLoop(_ diff: HistoryDiff, options: Options) {
         var state = ComparisonState(diff: diff, ascii: options.ascii, colorEnabled: options.colors)
-        let screen = CursesScreen(colors: options.colors)
+        let screen = DashboardRunner.openScreen(options)
         defer { screen.restore() }
-        screen.attributes = StylePalette(colors: options.colors).attributes
         var (width, height) = screen.size
         _ = state.apply(.resize(width: width, height: height))
         screen.paint(state.render(width: width, height: height))

@@ -17,9 +17,8 @@ extension DashboardRunner {
 
     static func homeLoop(entries: HomeEntries, options: Options) -> HomeChoice? {
         var state = HomeState(entries: entries, ascii: options.ascii, colorEnabled: options.colors)
-        let screen = CursesScreen(colors: options.colors)
+        let screen = DashboardRunner.openScreen(options)
         defer { screen.restore() }
-        screen.attributes = StylePalette(colors: options.colors).attributes
         var (width, height) = screen.size
         _ = state.apply(.resize(width: width, height: height))
         var dirty = true

@@ -27,9 +27,8 @@ extension DashboardRunner {
         // Every event is at hand: lines a step no longer keeps are read back from them.
         template.canReadBack = true
         template.canOpenLayers = options.layerRoot != nil
-        let screen = CursesScreen(colors: options.colors)
+        let screen = DashboardRunner.openScreen(options)
         defer { screen.restore() }
-        screen.attributes = StylePalette(colors: options.colors).attributes
         var (width, height) = screen.size
         _ = template.apply(.resize(width: width, height: height))
         var replay = Replay(template: template, title: title, speed: speed)

@@ -62,6 +62,13 @@ public enum DashboardRunner {
         return state
     }
 
+    /// Curses mode with the dashboard's palette: every full-screen view starts here.
+    static func openScreen(_ options: Options) -> CursesScreen {
+        let screen = CursesScreen(colors: options.colors)
+        screen.attributes = StylePalette(colors: options.colors).attributes
+        return screen
+    }
+
     static func loop(inbox: EventInbox, options: Options, cancel: @escaping @Sendable () -> Void) -> DashboardState {
         var state = DashboardState(ascii: options.ascii, colorEnabled: options.colors, stepHistory: options.stepHistory,
                                    trend: options.trend)
@@ -69,9 +76,8 @@ public enum DashboardRunner {
         let archive = options.logRecord.map(RecordLogArchive.init)
         state.canReadBack = archive != nil
         state.canOpenLayers = options.layerRoot != nil
-        let screen = CursesScreen(colors: options.colors)
+        let screen = DashboardRunner.openScreen(options)
         defer { screen.restore() }
-        screen.attributes = StylePalette(colors: options.colors).attributes
         var (width, height) = screen.size
         _ = state.apply(.resize(width: width, height: height))
         let frame = 1.0 / max(1, options.fps)

@@ -6,9 +6,8 @@ import Foundation
 public enum LayerExplorerRunner {
     public static func run(_ explorer: LayerExplorer, options: DashboardRunner.Options) {
         var explorer = explorer
-        let screen = CursesScreen(colors: options.colors)
+        let screen = DashboardRunner.openScreen(options)
         defer { screen.restore() }
-        screen.attributes = StylePalette(colors: options.colors).attributes
         var (width, height) = screen.size
         var dirty = true
         while !screen.terminalGone {

@@ -50,10 +50,10 @@ enum CacheGraphView {
         for step in executed {
             let (glyph, style) = glyphs.status(step.status, frame: DashboardRenderer.frame(state))
             var line = StyledLine(" \(glyph) ", style)
-            line.append(pad(CellGrid.trim(step.name, to: nameWidth, ellipsis: glyphs.ellipsis), nameWidth) + "  ")
+            line.append(padColumn(CellGrid.trim(step.name, to: nameWidth, ellipsis: glyphs.ellipsis), nameWidth) + "  ")
             let duration = step.duration(now: state.clock).map(DurationText.format) ?? ""
             let reasonWidth = max(8, width - nameWidth - 14)
-            line.append(pad(CellGrid.trim(step.missReason ?? "(no reason recorded)", to: reasonWidth, ellipsis: glyphs.ellipsis), reasonWidth),
+            line.append(padColumn(CellGrid.trim(step.missReason ?? "(no reason recorded)", to: reasonWidth, ellipsis: glyphs.ellipsis), reasonWidth),
                         step.missReason == nil ? .dim : .warning)
             line.append(" " + duration, .dim)
             out.append(line)
@@ -71,7 +71,7 @@ enum CacheGraphView {
 
     private static func blockRow(_ label: String, steps: [Step], labelWidth: Int, blockWidth: Int, unit: Int,
                                  glyphs: Glyphs) -> StyledLine {
-        var line = StyledLine(" " + pad(CellGrid.trim(label, to: labelWidth - 1, ellipsis: glyphs.ellipsis), labelWidth), .bold)
+        var line = StyledLine(" " + padColumn(CellGrid.trim(label, to: labelWidth - 1, ellipsis: glyphs.ellipsis), labelWidth), .bold)
         let shown = steps.prefix(blockWidth / unit)
         for step in shown {
             let block: (Character, Style)
@@ -131,7 +131,4 @@ enum CacheGraphView {
         return [title, hitLine, timeLine]
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
 }

@@ -61,16 +61,16 @@ enum ComparisonView {
         out.append(.blank)
         out.append(StyledLine(" STEPS", .title))
         let nameWidth = max(16, min(48, width - 42))
-        out.append(StyledLine(" " + pad("STEP", nameWidth) + "  " + right("A", 8) + "  " + right("B", 8) + "  " + right("DELTA", 8)
+        out.append(StyledLine(" " + padColumn("STEP", nameWidth) + "  " + padColumn("A", 8, right: true) + "  " + padColumn("B", 8, right: true) + "  " + padColumn("DELTA", 8, right: true)
                               + "  CHANGE", .dim))
         for step in diff.steps {
             let flat = step.instruction.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             let name = CellGrid.trim((step.stage.map { "[\($0)] " } ?? "") + flat, to: nameWidth, ellipsis: glyphs.ellipsis)
-            var line = StyledLine(" " + pad(name, nameWidth) + "  ", step.a == nil || step.b == nil ? .dim : .normal)
-            line.append(right(HistoryDiff.cell(step.a), 8) + "  ", runStyle(step.a))
-            line.append(right(HistoryDiff.cell(step.b), 8) + "  ", runStyle(step.b))
+            var line = StyledLine(" " + padColumn(name, nameWidth) + "  ", step.a == nil || step.b == nil ? .dim : .normal)
+            line.append(padColumn(HistoryDiff.cell(step.a), 8, right: true) + "  ", runStyle(step.a))
+            line.append(padColumn(HistoryDiff.cell(step.b), 8, right: true) + "  ", runStyle(step.b))
             let delta = step.delta ?? 0
-            line.append(right(abs(delta) < 0.005 ? "" : HistoryDiff.signed(delta), 8) + "  ",
+            line.append(padColumn(abs(delta) < 0.005 ? "" : HistoryDiff.signed(delta), 8, right: true) + "  ",
                         abs(delta) < 0.05 ? .dim : delta > 0 ? .warning : .cached)
             // A change too long for what the row leaves goes on a line of its own, whole.
             let change = HistoryDiff.change(step)
@@ -136,11 +136,5 @@ enum ComparisonView {
         return line
     }
 
-    private static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
 
-    private static func right(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-    }
 }

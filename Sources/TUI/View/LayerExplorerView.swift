@@ -78,8 +78,8 @@ enum LayerExplorerView {
             }
             var line = StyledLine(" " + mark + " ", markStyle)
             line.append(file.kind == .whiteout ? "----------" : LayerExplorer.modeString(file), .dim)
-            line.append(" " + pad("\(file.uid):\(file.gid)", 11), .dim)
-            line.append(pad(ByteCount.format(row.size), 9, right: true) + "  ")
+            line.append(" " + padColumn("\(file.uid):\(file.gid)", 11), .dim)
+            line.append(padColumn(ByteCount.format(row.size), 9, right: true) + "  ")
             let indent = String(repeating: "  ", count: row.depth)
             let fold = row.hasChildren ? (explorer.folded.contains(file.path) ? (ascii ? "+ " : "▸ ") : (ascii ? "- " : "▾ ")) : "  "
             let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
@@ -96,7 +96,7 @@ enum LayerExplorerView {
 
     private static func drawWasted(_ explorer: LayerExplorer, rect: Rect, into grid: inout CellGrid) {
         let e = explorer.report.efficiency
-        var header = StyledLine(" \(pad("WASTED", 10)) \(pad("FILE", 40)) PUT THERE BY", .title)
+        var header = StyledLine(" \(padColumn("WASTED", 10)) \(padColumn("FILE", 40)) PUT THERE BY", .title)
         if e.files.isEmpty {
             header = StyledLine("  no wasted space: no file is written twice or deleted by a later layer", .dim)
         }
@@ -104,8 +104,8 @@ enum LayerExplorerView {
         let body = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1)
         for (i, file) in e.files.enumerated().dropFirst(explorer.top).prefix(body.height) {
             let y = body.y + i - explorer.top
-            var line = StyledLine(" " + pad(ByteCount.format(file.bytes), 10, right: true) + " ", .warning)
-            line.append(pad("/" + file.path, 40) + " ")
+            var line = StyledLine(" " + padColumn(ByteCount.format(file.bytes), 10, right: true) + " ", .warning)
+            line.append(padColumn("/" + file.path, 40) + " ")
             line.append(file.layers.map { index -> String in
                 let layer = explorer.report.layers.indices.contains(index) ? explorer.report.layers[index] : nil
                 return layer?.origin?.location ?? "layer \(index + 1)"
@@ -115,9 +115,4 @@ enum LayerExplorerView {
         }
     }
 
-    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-        guard text.count < width else { return text }
-        let space = String(repeating: " ", count: width - text.count)
-        return right ? space + text : text + space
-    }
 }

@@ -24,7 +24,7 @@ enum SourceView {
         for (offset, index) in (first..<min(lines.count, first + rows)).enumerated() {
             let y = rect.y + offset
             let steps = state.steps(onLine: index + 1).filter { $0.startLine == index + 1 }
-            var line = StyledLine(pad(String(index + 1), numberWidth, right: true) + " ", .dim)
+            var line = StyledLine(padColumn(String(index + 1), numberWidth, right: true) + " ", .dim)
             line.append(contentsOf: status(steps, state: state, glyphs: glyphs))
             let warned = state.lineWarnings[index + 1] != nil
             line.append(warned ? String(glyphs.warning) : " ", .warning)
@@ -76,15 +76,10 @@ enum SourceView {
         case .failed: ("ERROR", .failed)
         default: ("", .dim)
         }
-        return [.init(text: String(glyph) + " ", style: style), .init(text: pad(duration, 6, right: true) + " ", style: .dim),
-                .init(text: pad(cache.0, 8), style: cache.1)]
+        return [.init(text: String(glyph) + " ", style: style), .init(text: padColumn(duration, 6, right: true) + " ", style: .dim),
+                .init(text: padColumn(cache.0, 8), style: cache.1)]
     }
 
-    private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-        guard text.count < width else { return String(text.prefix(width)) }
-        let space = String(repeating: " ", count: width - text.count)
-        return right ? space + text : text + space
-    }
 }
 
 extension StyledLine {
