@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +48,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Sources/BuildCore"
         ),
@@ -67,7 +69,8 @@ let package = Package(
             // 100,000 metadata pointers, about 2 ms off every command's start.
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]
         ),
-        .testTarget(name: "BuildCoreTests", dependencies: ["BuildCore"], path: "Tests/BuildCoreTests"),
+        .testTarget(name: "BuildCoreTests", dependencies: ["BuildCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    path: "Tests/BuildCoreTests"),
         .testTarget(name: "TUITests", dependencies: ["TUI", "BuildCore"], path: "Tests/TUITests"),
         .testTarget(name: "AppTests", dependencies: ["BuildCore"], path: "Tests/AppTests"),
     ],

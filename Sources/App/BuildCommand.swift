@@ -53,6 +53,16 @@ struct BuildCommand: AsyncParsableCommand {
                                valueName: "method"))
     var call: String = "build"
     @Flag(help: "Shorthand for \"--call=check\".") var check = false
+    @Option(help: ArgumentHelp("Who builds: local (this process's engine) or docker (a Docker engine's BuildKit, through its API).",
+                               valueName: "local|docker"))
+    var builder: String = "local"
+    @Option(name: .customLong("docker-host"),
+            help: ArgumentHelp("With --builder docker: the engine's socket (default: DOCKER_HOST, else unix:///var/run/docker.sock).",
+                               valueName: "unix:///path"))
+    var dockerHost: String?
+    @Option(help: ArgumentHelp("Set a label on the image; repeatable.", valueName: "KEY=VALUE")) var label: [String] = []
+    @Option(help: ArgumentHelp("With --builder docker: the RUN steps' network (default, none or host).", valueName: "mode"))
+    var network: String?
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
     @Argument(help: "The build context directory.") var context: String
 
@@ -93,13 +103,26 @@ struct BuildCommand: AsyncParsableCommand {
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
         request.pull = pull
+        for (k, v) in keyValues(label) { request.labels[k] = v }
+        switch builder {
+        case "local":
+            if network != nil { exitWith(message: "--network is for --builder docker; in a Dockerfile, use RUN --network") }
+        case "docker":
+            request.engine = dockerHost ?? DockerEngine.defaultHost
+            request.network = network
+        default:
+            exitWith(message: "--builder \(builder): unknown builder (local or docker)")
+        }
         do {
             request.cacheTo = try cacheTo.map { try CacheSpec.parse($0, exporting: true) }
             request.cacheFrom = try cacheFrom.map { try CacheSpec.parse($0, exporting: false) }
         } catch {
             exitWith(message: "\(error)")
         }
-        if let platform { request.platform = parsePlatform(platform) }
+        if let platform {
+            request.platform = parsePlatform(platform)
+            request.platformGiven = true
+        }
         for item in buildContexts {
             guard let eq = item.firstIndex(of: "=") else { exitWith(message: "--build-context \(item): expected NAME=VALUE") }
             var value = String(item[item.index(after: eq)...])

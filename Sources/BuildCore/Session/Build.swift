@@ -96,6 +96,9 @@ public struct Build: Sendable {
         guard let text else {
             return finish(events, .failed, started: started, error: readError)
         }
+        if let engine = request.engine {
+            return await executeOnEngine(engine, text: text, events: events, started: started)
+        }
         BuildSessionLock.cleanUpStale(root: root, runtime: request.runtime)
         let prepared: PreparedBuild
         do {

@@ -26,6 +26,14 @@ public struct BuildRequest: Sendable {
     public var cacheFrom: [CacheSpec] = []
     /// `--platform`: the target platform (default: this machine's).
     public var platform: Platform = .host
+    /// `--platform` was given (an engine then gets it; else it builds for its own).
+    public var platformGiven = false
+    /// `--label KEY=VALUE`: labels on the image, over the Dockerfile's.
+    public var labels: [String: String] = [:]
+    /// `--network default|none|host`: the RUN steps' default network (a Docker engine's build).
+    public var network: String?
+    /// `--builder docker`: the Docker engine (`unix:///…`) that builds instead of this process.
+    public var engine: String?
     /// `--pull`: ask the registry for every base image, even one in the local store.
     public var pull = false
     /// `--registry-config`: buildkitd.toml-style registry settings (else `SWBUILD_REGISTRY_CONFIG`).

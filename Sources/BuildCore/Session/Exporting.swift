@@ -24,7 +24,13 @@ struct Exporting {
             baseConfig = try await prepared.images.resolve(ImageReference.normalize(ref), platform: plan.stages[chain[0]].platform).config
         }
         let created = request.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
-        let config = ImageConfigBuilder(plan: plan, baseConfig: baseConfig, created: created).build(stage: plan.targetIndex)
+        var config = ImageConfigBuilder(plan: plan, baseConfig: baseConfig, created: created).build(stage: plan.targetIndex)
+        if !request.labels.isEmpty {
+            // `--label` as buildx applies it: over the Dockerfile's LABELs, without a history entry.
+            var container = config.config ?? ImageConfig.ContainerConfig()
+            container.labels = (container.labels ?? [:]).merging(request.labels) { _, given in given }
+            config.config = container
+        }
         var outputs = request.outputs
         if outputs.isEmpty && !request.tags.isEmpty { outputs = [OutputSpec(kind: .image)] }
         guard !outputs.isEmpty else {
