@@ -6,7 +6,8 @@
 #
 #   scripts/docker-engine-suite.sh [--binary PATH] [--keep]
 #
-# Needs root, dockerd, /usr/bin/docker and skopeo (scripts/setup.sh installs them).
+# Needs root, dockerd, /usr/bin/docker and skopeo (scripts/setup.sh installs them). Contexts it
+# creates live in its own work directory (SWBUILD_CONFIG).
 set -u
 set -o pipefail
 
@@ -127,6 +128,18 @@ for _ in $(seq 100); do ls "$ROOT"/attach/*.sock >/dev/null 2>&1 && break; sleep
 attached=$(timeout 30 "$BINARY" --root "$ROOT" attach --progress plain 2>&1)
 wait $build_pid
 if grep -q "tick-two" <<<"$attached"; then check attach ok; else check attach "$(tail -3 <<<"$attached")"; fi
+
+# 10. A context names the engine: `-c NAME` (and SWBUILD_CONTEXT) build there without --builder.
+export SWBUILD_CONFIG=$WORK/config
+sw context create --docker "$DHOST" --description "the suite's dockerd" engine >/dev/null
+out=$(sw -c engine build --network host --progress plain -t engine/ctx:1 "$WORK/ctx" 2>&1); status=$?
+out2=$(SWBUILD_CONTEXT=engine "$BINARY" --root "$ROOT" build --network host --progress plain "$WORK/ctx" 2>&1); status2=$?
+if [ $status = 0 ] && [ $status2 = 0 ] && "$DOCKER" -H "$DHOST" image inspect engine/ctx:1 >/dev/null 2>&1 \
+   && sw context ls | grep -q "engine .*$DHOST"; then
+    check context ok
+else
+    check context "exit $status/$status2: $(tail -2 <<<"$out") $(tail -2 <<<"$out2")"
+fi
 
 echo "docker engine: $passed/$total checks passed"
 [ "$passed" = "$total" ]

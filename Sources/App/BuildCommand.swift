@@ -55,7 +55,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Shorthand for \"--call=check\".") var check = false
     @Option(help: ArgumentHelp("Who builds: local (this process's engine) or docker (a Docker engine's BuildKit, through its API).",
                                valueName: "local|docker"))
-    var builder: String = "local"
+    var builder: String?
     @Option(name: .customLong("docker-host"),
             help: ArgumentHelp("With --builder docker: the engine's socket (default: DOCKER_HOST, else unix:///var/run/docker.sock).",
                                valueName: "unix:///path"))
@@ -104,14 +104,16 @@ struct BuildCommand: AsyncParsableCommand {
         request.allow = Set(allow)
         request.pull = pull
         for (k, v) in keyValues(label) { request.labels[k] = v }
-        switch builder {
+        // Unless --builder says otherwise, a context with a Docker engine builds there.
+        let context = global.selectedContext
+        switch builder ?? (context.docker != nil ? "docker" : "local") {
         case "local":
             if network != nil { exitWith(message: "--network is for --builder docker; in a Dockerfile, use RUN --network") }
         case "docker":
-            request.engine = dockerHost ?? DockerEngine.defaultHost
+            request.engine = dockerHost ?? context.docker ?? DockerEngine.defaultHost
             request.network = network
         default:
-            exitWith(message: "--builder \(builder): unknown builder (local or docker)")
+            exitWith(message: "--builder \(builder ?? ""): unknown builder (local or docker)")
         }
         do {
             request.cacheTo = try cacheTo.map { try CacheSpec.parse($0, exporting: true) }

@@ -12,6 +12,11 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "url"))
     var host: String?
 
+    @Option(name: [.customShort("c"), .long],
+            help: ArgumentHelp("The context to use (or SWBUILD_CONTEXT; see `context ls`): where builds run and are found.",
+                               valueName: "name"))
+    var context: String?
+
     @Option(name: .customLong("registry-config"),
             help: ArgumentHelp("Registry settings in buildkitd.toml's [registry.\"HOST\"] form (or SWBUILD_REGISTRY_CONFIG).",
                                valueName: "file"))
@@ -31,11 +36,28 @@ struct GlobalOptions: ParsableArguments {
         StateRoot.resolve(flag: root, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// `--host`, else `SWBUILD_HOST`; nil for this machine.
+    /// `--host`, else `SWBUILD_HOST`, else the context's ssh host; nil for this machine.
     var hostURL: String? {
         if let host, !host.isEmpty { return host }
         if let env = ProcessInfo.processInfo.environment["SWBUILD_HOST"], !env.isEmpty { return env }
-        return nil
+        return selectedContext.host
+    }
+
+    /// The context in use, as docker picks one: `--host` (or `SWBUILD_HOST`) alone means no
+    /// context; else `--context`, then `SWBUILD_CONTEXT`, then `context use`'s choice, else
+    /// `default`. An unknown name ends the command with the names there are.
+    var selectedContext: BuildEndpoint {
+        let environment = ProcessInfo.processInfo.environment
+        if let host, !host.isEmpty { return .local }
+        if let env = environment["SWBUILD_HOST"], !env.isEmpty { return .local }
+        let endpoints = BuildEndpoints(environment: environment)
+        do {
+            var name = context.flatMap { $0.isEmpty ? nil : $0 } ?? environment["SWBUILD_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 }
+            if name == nil { name = try endpoints.current() }
+            return try endpoints.find(name ?? BuildEndpoint.local.name)
+        } catch {
+            exitWith(message: "\(error)")
+        }
     }
 
     /// Where `attach`, `history` and `replay` find builds.
@@ -53,6 +75,7 @@ struct GlobalOptions: ParsableArguments {
     /// subcommand reads; an option given after the subcommand still wins over them.
     static func hoistingLeadingOptions(_ arguments: [String]) -> [String] {
         let variables = ["--root": "SWBUILD_ROOT", "--host": "SWBUILD_HOST", "-H": "SWBUILD_HOST",
+                         "--context": "SWBUILD_CONTEXT", "-c": "SWBUILD_CONTEXT",
                          "--registry-config": "SWBUILD_REGISTRY_CONFIG"]
         var rest = arguments[...]
         while let first = rest.first, first.hasPrefix("-") {

@@ -9,7 +9,7 @@ struct SwbuildTUI: AsyncParsableCommand {
         commandName: "swbuild-tui",
         abstract: "A BuildKit-class Dockerfile builder with a live terminal dashboard.",
         version: SwbuildVersion.current,
-        subcommands: [HomeCommand.self, BuildCommand.self, AttachCommand.self, ReplayCommand.self, ImageCommand.self, LoginCommand.self, LogoutCommand.self, HistoryCommand.self, LayersCommand.self, DiskUsageCommand.self, PruneCommand.self, DebugCommand.self, RootCommand.self, BridgeCommand.self],
+        subcommands: [HomeCommand.self, BuildCommand.self, AttachCommand.self, ReplayCommand.self, ImageCommand.self, LoginCommand.self, LogoutCommand.self, HistoryCommand.self, LayersCommand.self, ContextCommand.self, DiskUsageCommand.self, PruneCommand.self, DebugCommand.self, RootCommand.self, BridgeCommand.self],
         defaultSubcommand: HomeCommand.self
     )
 
