@@ -17,4 +17,16 @@ import Testing
             .filter { !$0.hasSuffix(".md") } ?? []
         #expect(cases.count >= 80, "the corpus has \(cases.count) cases")
     }
+
+    /// Builds on a real Docker engine (`scripts/docker-engine-suite.sh`): progress, history,
+    /// replay, cache, rawjson, failures, refused options, an unreachable engine, attach and
+    /// contexts. In this suite so that its dockerd never runs beside the differential's.
+    @Test func buildsOnADockerEngineAreSwbuildBuilds() throws {
+        guard getuid() == 0 else { Issue.record("the docker engine suite needs root"); return }
+        let suite = ScriptSuite("docker-engine-suite.sh", summaryPrefix: "docker engine:")
+        let failed = suite.lines(startingWith: "FAIL")
+        #expect(suite.status == 0, "\(suite.summary)\n\(failed.joined(separator: "\n"))\n\(suite.text.suffix(3000))")
+        #expect(failed.isEmpty)
+        #expect(suite.summary.hasPrefix("docker engine: 10/10"), "\(suite.summary)")
+    }
 }
