@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The dashboard on a Docker-engine build against `docker build --progress=quiet` of the same
-# Dockerfile on the same engine (Debian's dockerd, started privately): a build of RUN steps that
+# The dashboard on a Docker-engine build against `docker build --quiet` (docker 20.10's spelling
+# of --progress=quiet) of the same Dockerfile on the same engine (Debian's dockerd, started privately): a build of RUN steps that
 # print, --no-cache, the two alternating RUNS times (median wall time, and the median of the
 # pair-by-pair ratios). Also `swbuild-tui build --builder docker --progress quiet`, for the cost
 # of the client itself. Needs root. Not part of the default test run:
@@ -34,7 +34,7 @@ now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 docker_q=(); dash=(); sw_q=(); ratios=()
 for i in $(seq 0 "$runs"); do   # run 0 warms up and is not counted
-  s=$(now); "$DOCKER" -H "$DHOST" build --network host --no-cache --progress=quiet "$WORK/ctx" >/dev/null 2>&1; e=$(now)
+  s=$(now); "$DOCKER" -H "$DHOST" build --network host --no-cache --quiet "$WORK/ctx" >/dev/null 2>"$WORK/docker.err" || { cat "$WORK/docker.err" >&2; exit 1; }; e=$(now)
   dq=$(echo "$e - $s" | bc)
   rm -f "$WORK/done"
   tmux kill-session -t engine 2>/dev/null
@@ -47,7 +47,7 @@ for i in $(seq 0 "$runs"); do   # run 0 warms up and is not counted
   docker_q+=("$dq"); dash+=("$d"); sw_q+=("$sq"); ratios+=("$(echo "scale=4; $d / $dq" | bc)")
 done
 echo "8 RUN steps of 2,000 lines each on dockerd's BuildKit, --no-cache, $runs runs each, alternating (median wall time):"
-echo "  docker build --progress=quiet            $(printf '%s\n' "${docker_q[@]}" | median)s   (${docker_q[*]})"
+echo "  docker build --quiet                     $(printf '%s\n' "${docker_q[@]}" | median)s   (${docker_q[*]})"
 echo "  swbuild-tui dashboard (tmux)             $(printf '%s\n' "${dash[@]}" | median)s   (${dash[*]})"
 echo "  swbuild-tui --progress quiet             $(printf '%s\n' "${sw_q[@]}" | median)s   (${sw_q[*]})"
 echo "  dashboard / docker quiet (median of pair ratios)  $(printf '%s\n' "${ratios[@]}" | median)"
