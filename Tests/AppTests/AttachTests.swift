@@ -149,5 +149,23 @@ import Testing
         let missing = try BinaryRunner.run(["attach", "--host", host, "no-such-build"], environment: remote)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no running or recorded build matches"))
+
+        // The fleet: with ssh contexts, the home screen lists this machine's builds and each
+        // context's side by side, and a context that does not answer is a row saying why.
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("swbuild-contexts-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let fleetEnv = remote.merging(["SWBUILD_CONFIG": config]) { $1 }
+        for (name, url) in [("far", host), ("down", "ssh://root@127.0.0.1:1")] {
+            let created = try BinaryRunner.run(["context", "create", "--host", url, name], environment: fleetEnv)
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        let localRoot = env.root + "-fleet-local"
+        defer { try? FileManager.default.removeItem(atPath: localRoot) }
+        let started = Date()
+        let home = try BinaryRunner.run(["home", "--root", localRoot], environment: fleetEnv)
+        #expect(Date().timeIntervalSince(started) < 20, "an unreachable context must not hold the screen up")
+        #expect(home.status == 0, "\(home.stderr)")
+        #expect(home.stdout.contains("down: unreachable: ssh root@127.0.0.1:1:"), "\(home.stdout)")
+        #expect(home.stdout.contains("\(id)") && home.stdout.contains("[far] "), "\(home.stdout)")
     }
 }

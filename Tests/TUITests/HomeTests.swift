@@ -34,6 +34,21 @@ import Testing
         keys.flatMap { state.apply(.key($0)) }
     }
 
+    /// Several contexts: a CONTEXT column says whose each build is, running rows name theirs, and
+    /// a context that did not answer is a dimmed row with its error, above the lists.
+    @Test func theFleetShowsWhoseEachBuildIsAndWhoDidNotAnswer() {
+        var entries = Self.entries(recent: 2, running: true, dockerfile: false)
+        for i in entries.recent.indices { entries.recent[i].host = i == 0 ? "default" : "far" }
+        for i in entries.running.indices { entries.running[i].host = "far" }
+        entries.unreachable = [("down", "unreachable: ssh root@10.0.0.9: Connection timed out")]
+        let text = Self.state(entries, width: 100, height: 20).render(width: 100, height: 20).text
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[1].contains("down: unreachable: ssh root@10.0.0.9: Connection timed out"), "\(text)")
+        #expect(lines.contains { $0.contains("ID") && $0.contains("CONTEXT") && $0.contains("STATUS") }, "\(text)")
+        #expect(lines.contains { $0.contains(" far ") && $0.contains("succeeded") || $0.contains(" far ") && $0.contains("failed") }, "\(text)")
+        #expect(lines.contains { $0.contains("[far] ") }, "a running build names its context: \(text)")
+    }
+
     @Test func enterDoesEachSectionsMainThing() {
         var state = Self.state()
         #expect(state.section == .running, "running builds come first")

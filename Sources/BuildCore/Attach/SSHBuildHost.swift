@@ -16,6 +16,10 @@ public struct SSHBuildHost: BuildHost {
     public var host: String
     public var port: Int?
     public var remoteCommand: String
+    /// For screens that ask several hosts at once (the home screen's fleet): ssh never prompts
+    /// (`BatchMode`), gives up connecting after 5 s, and its messages become the error's text
+    /// instead of reaching the terminal under the screen.
+    public var batch = false
 
     /// Parses `ssh://[user@]host[:port]` (an IPv6 host in brackets).
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(AttachError) {
@@ -49,7 +53,8 @@ public struct SSHBuildHost: BuildHost {
 
     /// The `ssh` command line of one bridge session.
     public var arguments: [String] {
-        var args = ["-T", "-o", "ConnectTimeout=30"]
+        var args = ["-T", "-o", batch ? "ConnectTimeout=5" : "ConnectTimeout=30"]
+        if batch { args += ["-o", "BatchMode=yes"] }
         if let user { args += ["-l", user] }
         if let port { args += ["-p", String(port)] }
         return args + ["--", host, remoteCommand + " bridge"]
@@ -85,6 +90,8 @@ public struct SSHBuildHost: BuildHost {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
+        let errors = batch ? Pipe() : nil
+        if let errors { process.standardError = errors }
         do {
             try process.run()
         } catch {
@@ -101,7 +108,9 @@ public struct SSHBuildHost: BuildHost {
         guard let line = HostBridge.readLine(output.fileHandleForReading.fileDescriptor) else {
             process.waitUntilExit()
             let target = (user.map { $0 + "@" } ?? "") + host + (port.map { ":\($0)" } ?? "")
-            throw AttachError.remote("ssh \(target): no answer from the remote swbuild-tui (ssh exited with \(process.terminationStatus))")
+            let said = errors.flatMap { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").last.map(String.init) }
+            throw AttachError.remote("ssh \(target): " + (said ?? "no answer from the remote swbuild-tui (ssh exited with \(process.terminationStatus))"))
         }
         guard let reply = try? JSONDecoder().decode(HostBridge.Reply.self, from: line) else {
             session.hangUp()

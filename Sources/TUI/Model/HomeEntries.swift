@@ -13,13 +13,16 @@ public struct HomeEntries: Sendable, Equatable {
         /// Steps ended so far, out of `total` (0 when the plan is not known yet).
         public var done: Int
         public var total: Int
+        /// The context it runs on, when the screen lists several.
+        public var host: String?
 
-        public init(id: String, context: String, started: Date, done: Int, total: Int) {
+        public init(id: String, context: String, started: Date, done: Int, total: Int, host: String? = nil) {
             self.id = id
             self.context = context
             self.started = started
             self.done = done
             self.total = total
+            self.host = host
         }
     }
 
@@ -38,8 +41,12 @@ public struct HomeEntries: Sendable, Equatable {
         public var cached: Int
         /// What was built: the image name, the target or the context.
         public var name: String
+        /// The context whose history holds it, when the screen lists several.
+        public var host: String?
 
-        public init(id: String, status: Status, started: Date, duration: Double, steps: Int, cached: Int, name: String) {
+        public init(id: String, status: Status, started: Date, duration: Double, steps: Int, cached: Int, name: String,
+                    host: String? = nil) {
+            self.host = host
             self.id = id
             self.status = status
             self.started = started
@@ -57,6 +64,13 @@ public struct HomeEntries: Sendable, Equatable {
     public var buildPath: String?
     /// When the entries were gathered: "3m ago" is measured from it until the screen ticks.
     public var now: Date
+    /// Contexts that did not answer in time, with why: dimmed rows, never a wait.
+    public var unreachable: [(context: String, error: String)] = []
+
+    public static func == (a: HomeEntries, b: HomeEntries) -> Bool {
+        a.running == b.running && a.recent == b.recent && a.buildPath == b.buildPath && a.now == b.now
+            && a.unreachable.map(\.context) == b.unreachable.map(\.context) && a.unreachable.map(\.error) == b.unreachable.map(\.error)
+    }
 
     public init(running: [RunningBuild] = [], recent: [RecentBuild] = [], buildPath: String? = nil, now: Date = Date()) {
         self.running = running

@@ -8,6 +8,8 @@
 struct HomeLayout: Sendable {
     private(set) var header = Rect.empty
     private(set) var hint = Rect.empty
+    /// Contexts that did not answer, under the header.
+    private(set) var unreachableRows = Rect.empty
     private(set) var runningTitle = Rect.empty
     private(set) var runningRows = Rect.empty
     private(set) var recentTitle = Rect.empty
@@ -37,6 +39,11 @@ struct HomeLayout: Sendable {
             buildTitle = row(bottom - 2)
             buildRow = row(bottom - 1)
             bottom -= 2
+        }
+        let unreachable = state.entries.unreachable.count
+        if unreachable > 0, bottom - top >= 5 {
+            unreachableRows = row(top, min(unreachable, 3))
+            top += unreachableRows.height
         }
         if bottom - top >= 2 {
             let rows = min(max(1, counts.running), max(1, (height - 2) / 3), bottom - top - 1)

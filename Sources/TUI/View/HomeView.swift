@@ -19,6 +19,10 @@ enum HomeView {
         let layout = HomeLayout(state: state, width: width, height: height)
         drawHeader(state, rect: layout.header, into: &grid)
         let entries = state.entries
+        for (i, host) in entries.unreachable.prefix(layout.unreachableRows.height).enumerated() {
+            grid.putTrimmed(" \(glyphs.warning) \(host.context): \(host.error)", x: 0, y: layout.unreachableRows.y + i,
+                            width: width, style: .dim, ellipsis: glyphs.ellipsis)
+        }
         if !layout.runningTitle.isEmpty {
             drawTitle("RUNNING", count: entries.running.count, rect: layout.runningTitle, glyphs: glyphs, into: &grid)
             if entries.running.isEmpty {
@@ -33,7 +37,7 @@ enum HomeView {
         }
         if !layout.recentTitle.isEmpty {
             drawTitle("HISTORY", count: entries.recent.count, rect: layout.recentTitle, glyphs: glyphs, into: &grid)
-            let columns = RecentColumns(width: width)
+            let columns = RecentColumns(width: width, hosts: entries.recent.contains { $0.host != nil })
             if entries.recent.isEmpty {
                 grid.put("no builds in the history yet", x: 4, y: layout.recentHeader.y, style: .dim, width: width - 4)
             } else {
@@ -106,7 +110,8 @@ enum HomeView {
             field(DurationText.format(state.now.timeIntervalSince(build.started)), width: 6, style: .running)
         }
         grid.put(build.id.prefix(12), x: 2, y: y, style: .bold, width: 12)
-        grid.putTrimmed(build.context, x: 16, y: y, width: right - 16 + 1, style: .normal, ellipsis: glyphs.ellipsis)
+        grid.putTrimmed((build.host.map { "[\($0)] " } ?? "") + build.context, x: 16, y: y, width: right - 16 + 1, style: .normal,
+                        ellipsis: glyphs.ellipsis)
     }
 
     private static func select(y: Int, width: Int, into grid: inout CellGrid) {

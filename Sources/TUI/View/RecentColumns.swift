@@ -6,11 +6,12 @@ import Foundation
 /// duration, then when), so the name keeps at least 12 cells.
 struct RecentColumns: Sendable {
     enum Field: Sendable, CaseIterable {
-        case id, status, duration, steps, cached, when
+        case id, host, status, duration, steps, cached, when
 
         var title: String {
             switch self {
             case .id: return "ID"
+            case .host: return "CONTEXT"
             case .status: return "STATUS"
             case .duration: return "DURATION"
             case .steps: return "STEPS"
@@ -22,6 +23,7 @@ struct RecentColumns: Sendable {
         var width: Int {
             switch self {
             case .id: return 12
+            case .host: return 10
             case .status: return 13
             case .duration: return 8
             case .steps: return 5
@@ -31,7 +33,7 @@ struct RecentColumns: Sendable {
         }
 
         /// Numbers and times line up on the right.
-        var alignRight: Bool { self != .id && self != .status }
+        var alignRight: Bool { self != .id && self != .status && self != .host }
     }
 
     /// The columns shown, in order, each with its x.
@@ -42,9 +44,10 @@ struct RecentColumns: Sendable {
     static let firstX = 2
     static let minimumName = 12
 
-    init(width: Int) {
+    /// `hosts`: the rows come from several contexts, so a CONTEXT column says whose each is.
+    init(width: Int, hosts: Bool = false) {
         self.width = width
-        var shown = Field.allCases
+        var shown = Field.allCases.filter { hosts || $0 != .host }
         for drop in [Field.steps, .cached, .duration, .when] where Self.nameX(shown) + Self.minimumName > width {
             shown.removeAll { $0 == drop }
         }
@@ -73,6 +76,8 @@ struct RecentColumns: Sendable {
             case .id:
                 // A prefix, as `docker` shows ids: any unique prefix names the build.
                 grid.put(build.id.prefix(field.width), x: x, y: y, style: .bold, width: field.width)
+            case .host:
+                put(build.host ?? "", field: field, x: x, y: y, style: .dim, into: &grid)
             case .status:
                 let (glyph, style) = Self.status(build.status, glyphs: glyphs)
                 put("\(glyph) \(build.status.rawValue)", field: field, x: x, y: y, style: style, into: &grid)
