@@ -98,7 +98,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// For commands that only work on this machine.
     func requireLocal(_ command: String) {
-        if let url = hostURL { exitWith(message: "\(command) runs on this machine only; --host \(url) (or SWBUILD_HOST) is not supported here") }
+        guard let url = hostURL else { return }
+        let explicit = (host.map { !$0.isEmpty } ?? false) || !(ProcessInfo.processInfo.environment["SWBUILD_HOST"] ?? "").isEmpty
+        if explicit { exitWith(message: "\(command) runs on this machine only; --host \(url) (or SWBUILD_HOST) is not supported here") }
+        exitWith(message: "\(command) runs on this machine only; context \"\(selectedContext.name)\" is \(url) "
+                 + "(pick another with -c, or `context use default`)")
     }
 }
 
