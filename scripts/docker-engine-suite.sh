@@ -33,6 +33,7 @@ ROOT=$WORK/r
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    [ -s "$WORK/ssh/sshd.pid" ] && kill "$(cat "$WORK/ssh/sshd.pid")" 2>/dev/null
     stop_dockerd
     if [ "$KEEP" = 1 ]; then echo "$PREFIX: kept $WORK" >&2; else rm -rf --one-file-system "$WORK"; fi
     exit "$status"
@@ -139,6 +140,21 @@ if [ $status = 0 ] && [ $status2 = 0 ] && "$DOCKER" -H "$DHOST" image inspect en
     check context ok
 else
     check context "exit $status/$status2: $(tail -2 <<<"$out") $(tail -2 <<<"$out2")"
+fi
+
+# 11. An engine over ssh, as `docker -H ssh://` reaches one: each connection is
+#     `ssh HOST docker system dial-stdio` (a private sshd on 127.0.0.1; the remote docker client
+#     is pointed at the suite's dockerd). Nothing is left behind: no ssh, no relay socket.
+port=$(bash "$REPO/scripts/local-sshd.sh" "$WORK/ssh" | tail -1)
+out=$(PATH="$WORK/ssh/bin:$PATH" SWBUILD_REMOTE_DOCKER_COMMAND="env DOCKER_HOST=$DHOST $DOCKER" \
+      "$BINARY" --root "$ROOT" build --builder docker --docker-host "ssh://root@127.0.0.1:$port" --network host \
+      --progress plain -t engine/ssh:1 "$WORK/ctx" 2>&1); status=$?
+left=$(pgrep -f "dial-stdio" || true)
+if [ $status = 0 ] && "$DOCKER" -H "$DHOST" image inspect engine/ssh:1 >/dev/null 2>&1 && [ -z "$left" ] \
+   && ! ls -d "${TMPDIR:-/tmp}"/swbuild-dial-* >/dev/null 2>&1; then
+    check engine-over-ssh ok
+else
+    check engine-over-ssh "exit $status, left: $left: $(tail -3 <<<"$out")"
 fi
 
 echo "docker engine: $passed/$total checks passed"

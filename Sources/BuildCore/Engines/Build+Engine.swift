@@ -52,9 +52,14 @@ extension Build {
                           + "without a BuildKit session, which swbuild does not open; build with the local engine instead")
         }
         let engine: DockerEngine
-        let archive: ContextArchive
         do {
             engine = try DockerEngine(host: host)
+        } catch {
+            return finish(events, .failed, started: started, error: "\(error)")
+        }
+        defer { engine.close() }
+        let archive: ContextArchive
+        do {
             _ = try await engine.version()
             archive = try ContextArchive.make(context: request.contextPath, dockerfile: request.dockerfilePath, in: root)
         } catch {

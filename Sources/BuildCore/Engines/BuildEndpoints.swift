@@ -7,7 +7,7 @@ public struct BuildEndpoint: Codable, Sendable, Equatable {
     public var description: String?
     /// `ssh://[user@]host[:port]`: swbuild on that machine (attach, history, replay, home).
     public var host: String?
-    /// `unix:///path`: a Docker engine that builds (`build --builder docker`).
+    /// `unix:///path` or `ssh://[user@]host[:port]`: a Docker engine that builds (`build --builder docker`).
     public var docker: String?
 
     public init(name: String, description: String? = nil, host: String? = nil, docker: String? = nil) {
@@ -119,7 +119,9 @@ public struct BuildEndpoints: Sendable {
         case (let host?, nil):
             guard host.hasPrefix("ssh://"), host.count > 6 else { throw .badEndpoint("--host \(host): expected ssh://[user@]host[:port]") }
         case (nil, let docker?):
-            guard docker.hasPrefix("unix:///") else { throw .badEndpoint("--docker \(docker): expected unix:///path (ssh:// engines are not supported yet)") }
+            guard docker.hasPrefix("unix:///") || docker.hasPrefix("ssh://") else {
+                throw .badEndpoint("--docker \(docker): expected unix:///path or ssh://[user@]host[:port]")
+            }
         default:
             throw .badEndpoint("give exactly one of --host ssh://… or --docker unix://…")
         }

@@ -18,13 +18,30 @@ public struct DockerEngine: Sendable {
         ProcessInfo.processInfo.environment["DOCKER_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "unix:///var/run/docker.sock"
     }
 
+    /// For an `ssh://` engine: the relay its connections go through (stopped by `close`).
+    let dialer: SSHDialer?
+
     public init(host: String = DockerEngine.defaultHost) throws(EngineError) {
+        self.host = host
+        if host.hasPrefix("ssh://") {
+            do {
+                let dialer = try SSHDialer(url: host)
+                self.dialer = dialer
+                socketPath = dialer.socketPath
+            } catch {
+                throw .unreachable(host, "\(error)")
+            }
+            return
+        }
         guard host.hasPrefix("unix://"), host.count > "unix://".count else {
             throw .unsupportedHost(host)
         }
-        self.host = host
+        dialer = nil
         socketPath = String(host.dropFirst("unix://".count))
     }
+
+    /// Ends what the engine's connections needed (an ssh relay).
+    public func close() { dialer?.stop() }
 
     /// The URL's host is the percent-encoded socket path, which Go's server refuses as a `Host`
     /// header; the docker client sends this name instead.
@@ -126,7 +143,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedHost(let host):
-            return "\(host): a Docker engine is reached at unix:///PATH (ssh:// engines are not supported yet)"
+            return "\(host): a Docker engine is reached at unix:///PATH or ssh://[user@]host[:port]"
         case .unreachable(let host, let why): return "Docker engine \(host) is unreachable: \(why)"
         case .refused(let host, let why): return "Docker engine \(host) refused the build: \(why)"
         case .unexpected(let host, let why): return "Docker engine \(host): \(why)"
