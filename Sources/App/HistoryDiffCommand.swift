@@ -19,7 +19,10 @@ struct HistoryDiffCommand: ParsableCommand {
             let diff = try HistoryDiff.compare(a, b, on: global.buildHost())
             switch format {
             case .json: print(try diff.json())
-            case .table: FileHandle.standardOutput.write(Data(diff.text().utf8))
+            case .table:
+                // As wide as the terminal (at least 80, so the columns stay readable).
+                let width = max(80, TerminalWidth.standardOutput(environment: ProcessInfo.processInfo.environment))
+                FileHandle.standardOutput.write(Data(diff.text(width: width).utf8))
             }
         } catch {
             exitWith(message: "\(error)")

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -76,4 +77,11 @@ static inline int swb_private_mount_namespace(void) {
     if (syscall(SYS_unshare, CLONE_NEWNS) != 0) return -1;
     return mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL);
 }
+/* The width in columns of the terminal on fd (TIOCGWINSZ, a variadic ioctl Swift cannot call), or 0. */
+static inline int swb_terminal_columns(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
+    return (int)size.ws_col;
+}
+
 #endif
