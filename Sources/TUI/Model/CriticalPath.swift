@@ -65,21 +65,29 @@ enum CriticalPath {
         return (max(0, gain), slack)
     }
 
-    /// Steps with every known input before them.
+    /// Steps with every known input before them (Kahn's algorithm: linear in steps and edges,
+    /// as this runs on every frame of the timeline).
     private static func topologicalOrder(_ state: DashboardState) -> [Digest] {
-        var placed: Set<Digest> = []
-        var order: [Digest] = []
-        var remaining = state.steps.map(\.digest)
-        while !remaining.isEmpty {
-            let before = order.count
-            remaining.removeAll { d in
-                let inputs = (state.step(d)?.inputs ?? []).filter { state.step($0) != nil }
-                guard inputs.allSatisfy(placed.contains) else { return false }
-                placed.insert(d)
-                order.append(d)
-                return true
+        var pending: [Digest: Int] = [:]
+        var dependents: [Digest: [Digest]] = [:]
+        for step in state.steps {
+            let inputs = Set(step.inputs).filter { state.step($0) != nil && $0 != step.digest }
+            pending[step.digest] = inputs.count
+            for input in inputs { dependents[input, default: []].append(step.digest) }
+        }
+        var order = state.steps.map(\.digest).filter { pending[$0] == 0 }
+        var next = 0
+        while next < order.count {
+            for d in dependents[order[next]] ?? [] {
+                pending[d, default: 0] -= 1
+                if pending[d] == 0 { order.append(d) }
             }
-            if order.count == before { order += remaining; break }   // a cycle cannot happen; never loop
+            next += 1
+        }
+        // A cycle cannot happen; were one there, its steps still come last rather than vanish.
+        if order.count < state.steps.count {
+            let placed = Set(order)
+            order += state.steps.map(\.digest).filter { !placed.contains($0) }
         }
         return order
     }
