@@ -148,9 +148,10 @@ struct BridgeCommand: ParsableCommand {
         shouldDisplay: false)
 
     @OptionGroup var global: GlobalOptions
+    @Argument(help: "build: serve a remote build (the client's ssh asks for it).") var mode: String?
 
     func run() throws {
-        Foundation.exit(HostBridge.serve(host: LocalBuildHost(root: global.stateRoot)))
+        Foundation.exit(HostBridge.serve(host: LocalBuildHost(root: global.stateRoot), mode: mode))
     }
 }
 

@@ -20,7 +20,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Do not use the cache.") var noCache = false
     @Option(name: .customLong("no-cache-filter"), help: ArgumentHelp("Do not use the cache for this stage; repeatable.", valueName: "stage"))
     var noCacheFilter: [String] = []
-    @Option(help: "Run at most this many steps at once.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Run at most this many steps at once (default: the builder's CPU count).") var jobs: Int?
     @Option(help: "Progress output: auto, tty, plain, rawjson or quiet.") var progress: Progress = .auto
     @Option(name: [.customShort("o"), .long],
             help: ArgumentHelp("Output: type=oci|docker|local|tar,dest=PATH or type=image|registry,name=REF[,push=true]; repeatable.",
@@ -64,10 +64,11 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --builder docker: the RUN steps' network (default, none or host).", valueName: "mode"))
     var network: String?
     @Flag(name: .customLong("exit-on-finish"), help: "Close the dashboard when the build ends, even on failure.") var exitOnFinish = false
+    @Flag(help: "With a remote host: start the build there and leave it running (attach finds it).") var detach = false
     @Argument(help: "The build context directory.") var context: String
 
     func run() async throws {
-        global.requireLocal("build")
+        let remote = global.hostURL
         let method = check ? "check" : call.split(separator: ",").first.map(String.init) ?? call
         guard method == "build" || method == "check" || method == "lint" else {
             exitWith(message: "--call \(call): unknown method (build or check)")
@@ -98,18 +99,22 @@ struct BuildCommand: AsyncParsableCommand {
         let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
         var request = BuildRequest(contextPath: absolute(context), dockerfilePath: file.map(absolute), target: target,
                                    buildArgs: args, tags: tag, noCache: noCache, noCacheStages: Set(noCacheFilter),
-                                   jobs: jobs, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
+                                   jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, outputs: outputs, secrets: try secrets(), sshAgents: sshAgents(),
                                    runtime: ociRuntime ?? RuntimeLocator.preferred, sourceDateEpoch: epoch,
                                    compression: compressions.first?.rawValue ?? LayerCompression.gzip.rawValue)
         request.allow = Set(allow)
         request.pull = pull
+        request.jobsGiven = jobs != nil
+        request.runtimeGiven = ociRuntime != nil
         for (k, v) in keyValues(label) { request.labels[k] = v }
         // Unless --builder says otherwise, a context with a Docker engine builds there.
         let context = global.selectedContext
         switch builder ?? (context.docker != nil ? "docker" : "local") {
         case "local":
             if network != nil { exitWith(message: "--network is for --builder docker; in a Dockerfile, use RUN --network") }
+            request.remoteHost = remote
         case "docker":
+            if let remote { exitWith(message: "--builder docker builds on a Docker engine; it cannot be combined with --host \(remote)") }
             request.engine = dockerHost ?? context.docker ?? DockerEngine.defaultHost
             request.network = network
         default:
@@ -135,8 +140,27 @@ struct BuildCommand: AsyncParsableCommand {
             }
             request.buildContexts[String(item[..<eq])] = value
         }
+        if detach {
+            guard request.remoteHost != nil else { exitWith(message: "--detach needs a remote host (-H ssh://… or an ssh context)") }
+            request.detach = true
+        }
         let build = Build(request: request, root: root)
         let bus = EventBus()
+        if detach {
+            let events = await bus.subscribe()
+            let task = Task { await build.runDetached(bus: bus) }
+            let signals = SignalTrap { task.cancel() }
+            await ProgressOutput(mode: progress == .rawjson || progress == .quiet ? progress : .plain).print(events)
+            let outcome = await task.value
+            signals.release()
+            guard outcome.status == .succeeded else {
+                FileHandle.standardError.write(Data("error: \(outcome.errorText ?? "build failed")\n".utf8))
+                throw ExitCode(outcome.status == .canceled ? 130 : 1)
+            }
+            FileHandle.standardError.write(Data("build \(build.buildID) \(outcome.outputs.first ?? "")\n".utf8))
+            print(build.buildID)
+            return
+        }
         let useDashboard = Terminal.wantsDashboard(progress.rawValue)
         // Subscribed before the build starts, so the progress never begins behind it.
         let events = await bus.subscribe()
@@ -146,7 +170,8 @@ struct BuildCommand: AsyncParsableCommand {
             var options = DashboardRunner.Options.fromEnvironment()
             options.exitOnFinish = exitOnFinish
             options.logRecord = try? BuildHistory(root).recordURL(forNewID: build.buildID)
-            options.layerRoot = root.path
+            // A remote build's layers are in the remote's store, not here.
+            options.layerRoot = request.remoteHost == nil ? root.path : nil
             (options.stepHistory, options.trend) = BuildHistoryDigest.load(root: root, dockerfile: request.dockerfilePath)
             let final = await DashboardRunner.run(events: events, options: options) { task.cancel() }
             FileHandle.standardError.write(Data((final.summary() + "\n").utf8))

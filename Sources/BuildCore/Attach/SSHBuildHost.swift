@@ -51,13 +51,32 @@ public struct SSHBuildHost: BuildHost {
         remoteCommand = environment["SWBUILD_REMOTE_COMMAND"].flatMap { $0.isEmpty ? nil : $0 } ?? "swbuild-tui"
     }
 
-    /// The `ssh` command line of one bridge session.
-    public var arguments: [String] {
+    /// The `ssh` command line of one bridge session (`bridge build` for a build).
+    public var arguments: [String] { arguments(bridge: "bridge") }
+
+    func arguments(bridge: String) -> [String] {
         var args = ["-T", "-o", batch ? "ConnectTimeout=5" : "ConnectTimeout=30"]
         if batch { args += ["-o", "BatchMode=yes"] }
         if let user { args += ["-l", user] }
         if let port { args += ["-p", String(port)] }
-        return args + ["--", host, remoteCommand + " bridge"]
+        return args + ["--", host, remoteCommand + " " + bridge]
+    }
+
+    /// `[user@]host[:port]`, for messages.
+    public var target: String { (user.map { $0 + "@" } ?? "") + host + (port.map { ":\($0)" } ?? "") }
+
+    /// A remote build's session: `bridge build` (the remote enters a mount namespace of its own
+    /// for it, as a local build does), its protocol version checked both ways. The session's
+    /// stdin stays open for the frames.
+    func openBuildSession() throws -> BridgeSession {
+        let session = try open(.init(op: .build, protocolVersion: RemoteBuildServer.protocolVersion, version: SwbuildVersion.current),
+                               bridge: "bridge build", keepInput: true)
+        guard session.reply.protocolVersion == RemoteBuildServer.protocolVersion else {
+            session.kill()
+            throw AttachError.remote(HostBridge.incompatible(remote: session.reply.version, remoteProtocol: session.reply.protocolVersion,
+                                                             host: target))
+        }
+        return session
     }
 
     public func running() throws -> [RunningBuild] {
@@ -82,42 +101,45 @@ public struct SSHBuildHost: BuildHost {
     }
 
     /// Starts `ssh`, sends `request` and reads the bridge's reply line.
-    func open(_ request: HostBridge.Request) throws -> BridgeSession {
+    func open(_ request: HostBridge.Request, bridge: String = "bridge", keepInput: Bool = false) throws -> BridgeSession {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ssh"] + arguments
+        process.arguments = ["ssh"] + arguments(bridge: bridge)
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        let errors = batch ? Pipe() : nil
-        if let errors { process.standardError = errors }
+        // A build's session keeps ssh's messages for its errors (a dashboard may own the terminal).
+        let errors = batch || keepInput ? MessageTail() : nil
+        if let errors { process.standardError = errors.pipe }
         do {
             try process.run()
         } catch {
             throw AttachError.io("cannot run ssh: \(error.localizedDescription)")
         }
-        let session = BridgeSession(process: process, input: input, output: output)
+        errors?.start()
+        let session = BridgeSession(process: process, input: input, output: output, errors: errors)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // ssh may exit before reading (a bad option, a refused login): that is an answer-less
         // session below, not a signal or a trap here.
         signal(SIGPIPE, SIG_IGN)
         try? input.fileHandleForWriting.write(contentsOf: (try encoder.encode(request)) + Data("\n".utf8))
-        try? input.fileHandleForWriting.close()
+        if !keepInput { try? input.fileHandleForWriting.close() }
         guard let line = HostBridge.readLine(output.fileHandleForReading.fileDescriptor) else {
+            session.kill()
             process.waitUntilExit()
-            let target = (user.map { $0 + "@" } ?? "") + host + (port.map { ":\($0)" } ?? "")
-            let said = errors.flatMap { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .split(separator: "\n").last.map(String.init) }
-            throw AttachError.remote("ssh \(target): " + (said ?? "no answer from the remote swbuild-tui (ssh exited with \(process.terminationStatus))"))
+            throw AttachError.remote(session.failure(target: target))
         }
         guard let reply = try? JSONDecoder().decode(HostBridge.Reply.self, from: line) else {
-            session.hangUp()
+            session.kill()
             throw AttachError.remote("remote: unexpected answer \"\(String(decoding: line.prefix(200), as: UTF8.self))\"")
         }
         guard reply.ok else {
-            session.hangUp()
+            session.kill()
+            if request.op == .build, reply.error?.contains("expected one JSON request line") == true {
+                throw AttachError.remote(HostBridge.incompatible(remote: reply.version, remoteProtocol: nil, host: target))
+            }
             throw AttachError.remote("remote: \(reply.error ?? "request refused")")
         }
         session.reply = reply
@@ -125,17 +147,50 @@ public struct SSHBuildHost: BuildHost {
     }
 }
 
+/// The last lines ssh wrote to its stderr, read as they come.
+final class MessageTail: @unchecked Sendable {
+    let pipe = Pipe()
+    private let lock = NSLock()
+    private var text = ""
+    private let done = DispatchSemaphore(value: 0)
+
+    func start() {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.withLock {
+                    text += String(decoding: data, as: UTF8.self)
+                    if text.utf8.count > 8192 { text = String(text.suffix(4096)) }
+                }
+            }
+            done.signal()
+        }
+    }
+
+    /// The last non-empty line, once ssh closed its stderr (or after a second).
+    func lastLine() -> String? {
+        _ = done.wait(timeout: .now() + 1)
+        done.signal()
+        return lock.withLock { text }.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+}
+
 /// One running `ssh … bridge` and its pipes.
-final class BridgeSession: @unchecked Sendable {
+public final class BridgeSession: @unchecked Sendable {
     let process: Process
     let input: Pipe
     let output: Pipe
+    let errors: MessageTail?
     var reply = HostBridge.Reply(ok: true)
 
-    init(process: Process, input: Pipe, output: Pipe) {
+    init(process: Process, input: Pipe, output: Pipe, errors: MessageTail? = nil) {
         self.process = process
         self.input = input
         self.output = output
+        self.errors = errors
     }
 
     /// The next chunk of the payload; empty at its end.
@@ -163,5 +218,31 @@ final class BridgeSession: @unchecked Sendable {
     /// Ends the session early (the viewer left): the remote bridge sees its ssh go away.
     func hangUp() {
         if process.isRunning { process.terminate() }
+    }
+
+    /// Ends ssh at once, whatever it is doing (a frozen connection ignores gentler signals), and
+    /// reaps it.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    var hasEnded: Bool { !process.isRunning }
+
+    /// Gives ssh a moment to exit on its own (its status says why a session ended).
+    func waitBriefly() {
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+    }
+
+    /// Why the session ended without an answer, in one line.
+    func failure(target: String) -> String {
+        let said = errors?.lastLine()
+        if !process.isRunning && process.terminationReason == .exit && process.terminationStatus == 127 {
+            return "ssh \(target): swbuild-tui is not installed there (or not on the PATH ssh gives it; SWBUILD_REMOTE_COMMAND names it)"
+                + (said.map { ": \($0)" } ?? "")
+        }
+        let status = process.isRunning ? "still running" : "exited with \(process.terminationStatus)"
+        return "ssh \(target): " + (said ?? "no answer from the remote swbuild-tui (ssh \(status))")
     }
 }

@@ -42,6 +42,9 @@ struct TarExtractor {
     var mode: Mode
     /// ADD --chown: every extracted entry gets this owner (modern BuildKit), not the archive's.
     var owner: (uid: UInt32, gid: UInt32)?
+    /// Whether entries get the archive's owners; false where the caller may not chown (a
+    /// remote build's local output, unpacked by a user who is not root).
+    var keepOwners = true
 
     init(mode: Mode, owner: (uid: UInt32, gid: UInt32)? = nil) {
         self.mode = mode
@@ -95,7 +98,7 @@ struct TarExtractor {
             try ConfinedDirectory.setMetadata(parent, name, kind: kind, mode: entry.mode,
                                               uid: owner.map { Int($0.uid) } ?? entry.uid, gid: owner.map { Int($0.gid) } ?? entry.gid,
                                               mtime: entry.mtime, xattrs: entry.xattrs.filter { !$0.key.hasPrefix("trusted.") },
-                                              skipTime: kind == .directory, display: display)
+                                              skipTime: kind == .directory, chown: keepOwners, display: display)
         }
         // Archives list parents first: in reverse, a directory's children are done before it.
         for pending in pendingTimes.reversed() {

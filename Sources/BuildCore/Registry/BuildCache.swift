@@ -23,6 +23,14 @@ public struct CacheSpec: Sendable, Equatable {
         self.max = max
     }
 
+    /// The spec in the form `parse` reads back (for a remote build's spec).
+    public var text: String {
+        switch location {
+        case .registry(let ref): "type=registry,ref=\(ref),mode=\(max ? "max" : "min")"
+        case .local(let dir): "type=local,src=\(dir),dest=\(dir),mode=\(max ? "max" : "min")"
+        }
+    }
+
     public static func parse(_ text: String, exporting: Bool) throws -> CacheSpec {
         // buildx: a bare reference means type=registry,ref=REF.
         if !text.contains("=") { return CacheSpec(location: .registry(text)) }

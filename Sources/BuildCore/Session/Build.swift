@@ -69,6 +69,22 @@ public struct Build: Sendable {
         return outcome
     }
 
+    /// A remote build with `--detach`: the context goes over and the build starts there, where
+    /// its record is kept; this side publishes its events until then and keeps no record.
+    public func runDetached(bus: EventBus) async -> BuildOutcome {
+        let started = Date()
+        let (stream, events) = AsyncStream<BuildEvent>.makeStream()
+        let forward = Task {
+            for await e in stream { await bus.publish(e) }
+        }
+        var outcome = await execute(events: events, started: started)
+        outcome.duration = Date().timeIntervalSince(started)
+        events.finish()
+        await forward.value
+        await bus.finish()
+        return outcome
+    }
+
     func finish(_ events: AsyncStream<BuildEvent>.Continuation, _ status: BuildFinish.Status, started: Date, steps: Int = 0,
                 cached: Int = 0, image: String? = nil, outputs: [String] = [], error: String? = nil) -> BuildOutcome {
         let duration = Date().timeIntervalSince(started)
@@ -90,7 +106,7 @@ public struct Build: Sendable {
             readError = "cannot read the Dockerfile: \(error)"
         }
         events.yield(BuildEvent(.buildStarted(BuildStart(
-            buildID: buildID, contextPath: request.contextPath, dockerfilePath: request.dockerfilePath,
+            buildID: buildID, contextPath: request.contextLabel ?? request.contextPath, dockerfilePath: request.dockerfilePath,
             dockerfileText: text ?? "", target: request.target, buildArgs: request.buildArgs, tags: request.tags,
             platform: request.platform.description, noCache: request.noCache))))
         guard let text else {
@@ -98,6 +114,9 @@ public struct Build: Sendable {
         }
         if let engine = request.engine {
             return await executeOnEngine(engine, text: text, events: events, started: started)
+        }
+        if let host = request.remoteHost {
+            return await executeRemotely(host, text: text, events: events, started: started)
         }
         BuildSessionLock.cleanUpStale(root: root, runtime: request.runtime)
         let prepared: PreparedBuild

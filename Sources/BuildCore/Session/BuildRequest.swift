@@ -36,6 +36,16 @@ public struct BuildRequest: Sendable {
     public var engine: String?
     /// `--pull`: ask the registry for every base image, even one in the local store.
     public var pull = false
+    /// `--jobs` / `--oci-runtime` were given (a remote build otherwise uses the remote's own).
+    public var jobsGiven = false
+    public var runtimeGiven = false
+    /// `-H ssh://…` (or an ssh context): swbuild on that machine builds, with this one's context.
+    public var remoteHost: String?
+    /// `--detach` with a remote host: the build runs on when this client leaves.
+    public var detach = false
+    /// What the build's record calls its context when it is not `contextPath` (a remote build's
+    /// copy says where the client has it: `host:/path`).
+    public var contextLabel: String?
     /// `--registry-config`: buildkitd.toml-style registry settings (else `SWBUILD_REGISTRY_CONFIG`).
     public var registryConfig: String?
 

@@ -42,6 +42,12 @@ static inline int swb_openat_in_root(int dirfd, const char *path, int flags, uns
     return (int)r;
 }
 
+/* copy_file_range(2) from the current offsets of both descriptors (the kernel copies, or shares
+   extents where the file system can); glibc declares it only under _GNU_SOURCE. */
+static inline long swb_copy_file_range(int in, int out, size_t length) {
+    return syscall(SYS_copy_file_range, in, NULL, out, NULL, length, 0);
+}
+
 /* pipe2(O_CLOEXEC): both ends close-on-exec from the start, so a process spawned by another
    thread in between never inherits them. */
 static inline int swb_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
