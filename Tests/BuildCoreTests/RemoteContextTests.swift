@@ -160,7 +160,8 @@ import Testing
     @Test func theAgentRelayCarriesBytesBothWays() throws {
         // The client's agent: echoes what it gets.
         let dir = TempDirectory()
-        let agent = try UnixSocket.listen(at: dir.path + "/agent.sock")
+        let agentPath = dir.path + "/agent.sock"
+        let agent = try UnixSocket.listen(at: agentPath)
         Thread.detachNewThread {
             while let c = agent.accept() {
                 Thread.detachNewThread {
@@ -185,7 +186,7 @@ import Testing
         Thread.detachNewThread {
             let reader = FrameReader(fd: toClientR)
             while let f = try? reader.next() {
-                if f.kind == .agentOpen, let c = try? UnixSocket.connect(to: dir.path + "/agent.sock") {
+                if f.kind == .agentOpen, let c = try? UnixSocket.connect(to: agentPath) {
                     clientChannels.attach(c, channel: f.channel)
                 } else {
                     clientChannels.deliver(f)

@@ -127,8 +127,9 @@ public struct SSHBuildHost: BuildHost {
         try? input.fileHandleForWriting.write(contentsOf: (try encoder.encode(request)) + Data("\n".utf8))
         if !keepInput { try? input.fileHandleForWriting.close() }
         guard let line = HostBridge.readLine(output.fileHandleForReading.fileDescriptor) else {
+            // ssh's exit status says why (127: no such command there); give it a moment.
+            session.waitBriefly()
             session.kill()
-            process.waitUntilExit()
             throw AttachError.remote(session.failure(target: target))
         }
         guard let reply = try? JSONDecoder().decode(HostBridge.Reply.self, from: line) else {
