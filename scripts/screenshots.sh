@@ -160,3 +160,19 @@ start "$work/.home.sh"
 sleep 1.5
 keys j; sleep 0.2; keys c; sleep 0.2; keys k; sleep 0.2; keys c; sleep 0.8
 shot home-compare-builds
+
+# 13. A build on another machine over ssh (a private sshd on 127.0.0.1, the remote a state root
+#     of its own): the context step, then the remote's stages running live in this dashboard.
+port=$(scripts/local-sshd.sh "$work/sshd" | tail -1)
+trap 'kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
+"$bin" image busybox --root "$root.remote" --name busybox:demo >/dev/null
+cat > "$work/.remote.sh" <<SCRIPT
+#!/bin/sh
+export PATH="$work/sshd/bin:\$PATH" SWBUILD_REMOTE_COMMAND="SWBUILD_ROOT=$root.remote $bin"
+exec "$bin" --root "$root" -H ssh://root@127.0.0.1:$port build --no-cache --build-arg REPEAT=30 -t demo:remote "$work/compare"
+SCRIPT
+chmod +x "$work/.remote.sh"
+start "$work/.remote.sh"
+sleep 2.5
+shot dashboard-remote-build
+sleep 4

@@ -110,6 +110,11 @@ struct HomeCommand: AsyncParsableCommand {
                 owner[s.id] = host
             }
         }
+        // A remote build is recorded where it ran and, as a copy, here: one row, where it ran.
+        let here = BuildEndpoint.local.name
+        let remoteIDs = Set(recent.filter { $0.host != here }.map(\.id) + entries.running.filter { $0.host != here }.map(\.id))
+        recent.removeAll { $0.host == here && remoteIDs.contains($0.id) }
+        entries.running.removeAll { $0.host == here && remoteIDs.contains($0.id) }
         entries.recent = Array(recent.sorted { $0.started > $1.started }.prefix(50))
         let local = global.hostURL == nil && FileManager.default.fileExists(atPath: "Dockerfile")
         entries.buildPath = local ? "." : nil

@@ -57,6 +57,8 @@ public enum RemoteBuildServer {
         private let lock = NSLock()
         private var buildTask: Task<BuildOutcome, Never>?
         private var canceled = false
+        /// The build has ended: the client's leaving now cancels nothing.
+        private var ended = false
 
         init(spec: RemoteBuildSpec, root: StateRoot, mirror: ContextMirror, tree: MirrorTree, reader: FrameReader, writer: FrameWriter) {
             self.spec = spec
@@ -105,6 +107,7 @@ public enum RemoteBuildServer {
                 line.withUnsafeBytes { _ = writer.send(.events, $0) }
             }
             let outcome = await task.value
+            lock.withLock { ended = true }
             if outcome.status == .succeeded { sendOutputs() }
             // What stayed here (images, pushes); the client says where its own outputs went.
             let own = outcome.outputs.filter { !$0.contains(tree.outputDirectory) }
@@ -195,7 +198,7 @@ public enum RemoteBuildServer {
         func cancel() {
             let task = lock.withLock { () -> Task<BuildOutcome, Never>? in
                 canceled = true
-                return buildTask
+                return ended ? nil : buildTask
             }
             guard let task else { return }
             task.cancel()
