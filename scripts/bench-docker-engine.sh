@@ -9,11 +9,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
-bin=${SWBUILD_TUI:-}
-if [ -z "$bin" ]; then
-  swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
-  bin=$PWD/.build/release/swbuild-tui
-fi
+. scripts/lib/bench.sh
+bin=$(bench_binary) || exit 2
 DOCKER=/usr/bin/docker
 PYTHON=/usr/bin/python3
 PREFIX=bench-docker-engine

@@ -8,11 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
-bin=${SWBUILD_TUI:-}
-if [ -z "$bin" ]; then
-  swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
-  bin=$PWD/.build/release/swbuild-tui
-fi
+. scripts/lib/bench.sh
+bin=$(bench_binary) || exit 2
 work=$(mktemp -d /tmp/swbuild-layers.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root=$work/root

@@ -12,11 +12,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
-bin=${SWBUILD_TUI:-}
-if [ -z "$bin" ]; then
-  swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
-  bin=$PWD/.build/release/swbuild-tui
-fi
+. scripts/lib/bench.sh
+bin=$(bench_binary) || exit 2
 WORK=$(mktemp -d /tmp/swbr-XXXX)
 chmod 755 "$WORK"
 trap '[ -s "$WORK/sshd/sshd.pid" ] && kill "$(cat "$WORK/sshd/sshd.pid")"; rm -rf --one-file-system "$WORK"' EXIT

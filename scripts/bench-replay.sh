@@ -12,11 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-bin=${SWBUILD_TUI:-}
-if [ -z "$bin" ]; then
-  swift build -c release --static-swift-stdlib --product swbuild-tui >/dev/null
-  bin=$PWD/.build/release/swbuild-tui
-fi
+. scripts/lib/bench.sh
+bin=$(bench_binary) || exit 2
 work=$(mktemp -d /tmp/swbuild-replay.XXXXXX)
 if [ "${SWBUILD_BENCH_KEEP:-0}" = 1 ]; then echo "files kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
 root_args=()

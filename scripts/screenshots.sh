@@ -176,3 +176,36 @@ start "$work/.remote.sh"
 sleep 2.5
 shot dashboard-remote-build
 sleep 4
+
+# 14. The home screen with two contexts: this machine's builds, those of the ssh context (the
+#     remote build above ran there, listed once, where it ran) and a context that does not answer.
+mkdir -p "$work/config"
+SWBUILD_CONFIG="$work/config" "$bin" context create --host "ssh://root@127.0.0.1:$port" far >/dev/null
+SWBUILD_CONFIG="$work/config" "$bin" context create --host ssh://root@127.0.0.1:1 down >/dev/null
+cat > "$work/.fleet.sh" <<SCRIPT
+#!/bin/sh
+export PATH="$work/sshd/bin:\$PATH" SWBUILD_REMOTE_COMMAND="SWBUILD_ROOT=$root.remote $bin" SWBUILD_CONFIG="$work/config"
+cd "$work" && exec "$bin" --root "$root"
+SCRIPT
+chmod +x "$work/.fleet.sh"
+start "$work/.fleet.sh"
+sleep 4
+shot home-fleet
+
+# 15. A build on a Docker engine's BuildKit (Debian's dockerd, started privately under a short
+#     directory), live in the dashboard.
+WORK=$(mktemp -d /tmp/swbs-XXXX) DOCKER=/usr/bin/docker PYTHON=/usr/bin/python3 PREFIX=screenshots
+source scripts/lib/dockerd.sh
+trap 'tmux kill-session -t shots 2>/dev/null; stop_dockerd; rm -rf --one-file-system "$WORK"; kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
+start_dockerd
+load_base "$bin" "$WORK/r"
+mkdir -p "$work/engine"
+{
+  echo "FROM busybox:test"
+  echo 'RUN for i in $(seq 1 12); do echo "engine step, line $i"; sleep 0.3; done'
+  echo 'RUN echo "second step" && sleep 2'
+} > "$work/engine/Dockerfile"
+start "$bin" --root "$root" build --builder docker --docker-host "$DHOST" -t engine:demo "$work/engine"
+sleep 4
+shot dashboard-docker-engine
+sleep 4

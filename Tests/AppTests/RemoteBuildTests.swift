@@ -192,8 +192,12 @@ import Testing
         // A frozen connection: the remote hears nothing and cancels; the client gives up too.
         let frozen = try remote.background([], context: ctx)
         #expect(frozen.wait(for: "started-sleeping", timeout: 120), "\(frozen.output)")
-        let (_, children) = Spawn.run("/usr/bin/pgrep", ["-P", String(frozen.process.processIdentifier), "-x", "ssh"])
-        let ssh = try #require(children.split(separator: "\n").compactMap { Int32($0) }.first)
+        // The connection is the shared master's (the builds' ssh hands it their pipes): freeze it.
+        let port = String(remote.host.split(separator: ":").last ?? "")
+        let (_, check) = Spawn.run(remote.sshDir + "/bin/ssh", ["-o", "ControlPath=/tmp/swbuild-ssh-\(getuid())/%C", "-p", port,
+                                                                "-l", "root", "-O", "check", "127.0.0.1"])
+        let master = check.split(separator: "=").last.flatMap { Int32($0.prefix { $0.isNumber }) }
+        let ssh = try #require(master, "\(check)")
         kill(ssh, SIGSTOP)
         defer { kill(ssh, SIGKILL) }
         let stopped = Date()

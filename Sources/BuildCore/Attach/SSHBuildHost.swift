@@ -57,9 +57,26 @@ public struct SSHBuildHost: BuildHost {
     func arguments(bridge: String) -> [String] {
         var args = ["-T", "-o", batch ? "ConnectTimeout=5" : "ConnectTimeout=30"]
         if batch { args += ["-o", "BatchMode=yes"] }
+        if let directory = sharing {
+            // One connection per host, kept a minute after its last session, so a build or a
+            // fleet listing does not pay for a key exchange each time.
+            args += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(directory)/%C", "-o", "ControlPersist=60"]
+        }
         if let user { args += ["-l", user] }
         if let port { args += ["-p", String(port)] }
         return args + ["--", host, remoteCommand + " " + bridge]
+    }
+
+    /// Where shared connections' control sockets live: `/tmp/swbuild-ssh-<uid>`, a directory only
+    /// this user can enter (made if missing; one that is not exactly that turns sharing off).
+    /// `SWBUILD_SSH_SHARE=0` turns it off too.
+    var sharing: String? {
+        if ProcessInfo.processInfo.environment["SWBUILD_SSH_SHARE"] == "0" { return nil }
+        let directory = "/tmp/swbuild-ssh-\(getuid())"
+        mkdir(directory, 0o700)
+        var st = stat()
+        guard lstat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(), st.st_mode & 0o077 == 0 else { return nil }
+        return directory
     }
 
     /// `[user@]host[:port]`, for messages.

@@ -87,6 +87,10 @@ final class ContextMirror {
             for entry in manifest.entries { if let d = entry.digest { used.insert(String(d.dropFirst("sha256:".count))) } }
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: base + "/blobs")) ?? [] where !used.contains(name) {
+            // A blob on its way in belongs to a running build, unless its session died long ago.
+            if name.hasPrefix(".incoming-"),
+               let modified = (try? FileManager.default.attributesOfItem(atPath: base + "/blobs/" + name))?[.modificationDate] as? Date,
+               Date().timeIntervalSince(modified) < 3600 { continue }
             unlink(base + "/blobs/" + name)
         }
     }

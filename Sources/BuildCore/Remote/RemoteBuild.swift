@@ -108,7 +108,7 @@ final class RemoteBuildClient: @unchecked Sendable {
         let request = build.request
         let contextStarted = Date()
         // ssh connects while the context is read.
-        let connecting = Task.detached { [host] in try host.openBuildSession() }
+        let connecting = Task { [host] in try await Blocking.run { try host.openBuildSession() } }
         let manifest: ContextManifest
         let ignore: Data?
         do {
@@ -139,6 +139,7 @@ final class RemoteBuildClient: @unchecked Sendable {
         let reader = FrameReader(fd: session.output.fileHandleForReading.fileDescriptor)
         let heartbeat = Heartbeat(writer: writer, limit: Self.silenceLimit) { [self] in
             lock.withLock { lost = "no answer from \(url) for \(Int(Self.silenceLimit)) s" }
+            reader.abandoned.set()
             session.kill()
         }
         reader.heard = { heartbeat.heard() }
@@ -151,17 +152,27 @@ final class RemoteBuildClient: @unchecked Sendable {
         guard writer.send(.spec, json: spec) else { return failContext(sessionError(session), started: contextStarted) }
 
         // The context: what the remote lacks, then its word that its copy is in place.
+        // Blocking reads and writes, on a thread of their own (the pool keeps serving the screen).
         let synced: ContextSynced
-        var sentBytes: Int64 = 0
-        var sentFiles = 0
+        let sentBytes: Int64
+        let sentFiles: Int
+        let stop = Flag()
         do {
-            let need = try expect(.need, [String].self, reader, session)
-            (sentFiles, sentBytes) = try sendBlobs(need, manifest: manifest, writer: writer)
-            if Task.isCancelled {
+            let sent = try await withTaskCancellationHandler {
+                try await Blocking.run { [self] () throws -> (Int, Int64, ContextSynced?) in
+                    let need = try expect(.need, [String].self, reader, session)
+                    let (files, bytes) = try sendBlobs(need, manifest: manifest, writer: writer, stop: stop)
+                    if stop.isSet { return (files, bytes, nil) }
+                    return (files, bytes, try expect(.synced, ContextSynced.self, reader, session))
+                }
+            } onCancel: {
+                stop.set()
+            }
+            guard let answer = sent.2, !stop.isSet else {
                 writer.send(.cancel)
                 return cancelContext(started: contextStarted)
             }
-            synced = try expect(.synced, ContextSynced.self, reader, session)
+            (sentFiles, sentBytes, synced) = (sent.0, sent.1, answer)
         } catch let error as EndedEarly {
             return failContext(error.message, started: contextStarted, status: error.status)
         } catch {
@@ -182,9 +193,11 @@ final class RemoteBuildClient: @unchecked Sendable {
             agents.closeAll()
             outputs.abandon()
         }
-        let loop = Task.detached { [self] in receive(reader, writer: writer, outputs: outputs, agents: agents, detach: request.detach) }
-        let end = await withTaskCancellationHandler {
-            await loop.value
+        let loop = Task { [self] in
+            try? await Blocking.run { [self] in receive(reader, writer: writer, outputs: outputs, agents: agents, detach: request.detach) }
+        }
+        let end: RemoteEnd? = await withTaskCancellationHandler {
+            await loop.value ?? nil
         } onCancel: { [self] in
             lock.withLock { canceled = true }
             writer.send(.cancel)
@@ -282,7 +295,7 @@ final class RemoteBuildClient: @unchecked Sendable {
     }
 
     /// The files the remote asked for, read below the context root as if it were `/`.
-    private func sendBlobs(_ need: [String], manifest: ContextManifest, writer: FrameWriter) throws -> (Int, Int64) {
+    private func sendBlobs(_ need: [String], manifest: ContextManifest, writer: FrameWriter, stop: Flag) throws -> (Int, Int64) {
         guard !need.isEmpty else { return (0, 0) }
         var paths: [String: String] = [:]
         var sizes: [String: Int64] = [:]
@@ -302,7 +315,7 @@ final class RemoteBuildClient: @unchecked Sendable {
         defer { buffer.deallocate() }
         var sent: Int64 = 0
         for digest in need {
-            if Task.isCancelled { break }
+            if stop.isSet { break }
             guard let path = paths[digest] else { throw RemoteBuildError.protocolError("the remote asked for \(digest), which is not in the context") }
             let fd = swb_openat_in_root(rootFD, path, O_RDONLY | O_NOFOLLOW, 0)
             guard fd >= 0 else { throw RemoteBuildError.io("cannot open \(contextPath)/\(path): \(String(cString: strerror(errno)))") }

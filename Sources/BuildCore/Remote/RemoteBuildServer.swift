@@ -185,6 +185,12 @@ public enum RemoteBuildServer {
         }
 
         private func clientGone() {
+            let building = lock.withLock { buildTask != nil }
+            if !building {
+                // Still waiting for the context from a client that went quiet: nothing to cancel,
+                // and the read it blocks in may never return.
+                Foundation.exit(1)
+            }
             if spec.detach {
                 writer.close()
                 return

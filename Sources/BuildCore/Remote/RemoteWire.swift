@@ -69,14 +69,26 @@ final class FrameWriter: @unchecked Sendable {
 
     @discardableResult
     func send(_ kind: RemoteFrame.Kind, channel: UInt32 = 0, _ payload: UnsafeRawBufferPointer) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return write(kind, channel: channel, payload)
+    }
+
+    /// A ping, unless another frame is being written (that one says "alive" as well): the
+    /// heartbeat must never wait behind a write the other side does not read.
+    func pingIfIdle() {
+        guard lock.try() else { return }
+        defer { lock.unlock() }
+        _ = write(.ping, channel: 0, UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    private func write(_ kind: RemoteFrame.Kind, channel: UInt32, _ payload: UnsafeRawBufferPointer) -> Bool {
         var header = [UInt8](repeating: 0, count: 9)
         header[0] = kind.rawValue
         for i in 0..<4 {
             header[1 + i] = UInt8(truncatingIfNeeded: channel >> (24 - 8 * i))
             header[5 + i] = UInt8(truncatingIfNeeded: UInt32(payload.count) >> (24 - 8 * i))
         }
-        lock.lock()
-        defer { lock.unlock() }
         guard !broken else { return false }
         do {
             try header.withUnsafeBytes { try FileSink.writeAll(fd: fd, $0, path: "the ssh session") }
@@ -105,12 +117,15 @@ final class FrameWriter: @unchecked Sendable {
 
 /// Reads frames from a descriptor, blocking; nil at a clean end of the stream.
 final class FrameReader: @unchecked Sendable {
-    private let fd: Int32
+    fileprivate let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 1 << 18)
     private var start = 0
     private var end = 0
     /// Called with every frame's arrival (the heartbeat's "heard from the other side").
     var heard: (@Sendable () -> Void)?
+    /// Set from another thread when the other side has gone silent: the next wait for bytes
+    /// gives up. (A shared ssh connection's master holds the pipe, so its end may never come.)
+    let abandoned = Flag()
 
     init(fd: Int32) {
         self.fd = fd
@@ -152,6 +167,7 @@ final class FrameReader: @unchecked Sendable {
             start = 0
         }
         while end < count {
+            guard waitReadable() else { throw .connectionLost("the other side went silent") }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + end, $0.count - end) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
@@ -161,6 +177,19 @@ final class FrameReader: @unchecked Sendable {
             end += n
         }
         return true
+    }
+}
+
+extension FrameReader {
+    /// Waits until the descriptor has bytes (or its end, or an error, which the read then
+    /// tells); false once the reader is abandoned.
+    fileprivate func waitReadable() -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while !abandoned.isSet {
+            let ready = poll(&entry, 1, 250)
+            if ready > 0 || (ready < 0 && errno != EINTR) { return true }
+        }
+        return false
     }
 }
 
@@ -184,7 +213,7 @@ final class Heartbeat: @unchecked Sendable {
                     return
                 }
                 ticks += 1
-                if ticks % 4 == 0 { writer.send(.ping) }
+                if ticks % 4 == 0 { writer.pingIfIdle() }
             }
         }
     }
