@@ -13,9 +13,14 @@ swift build --product swbuild-tui >/dev/null
 bin=$PWD/.build/debug/swbuild-tui
 root=$(mktemp -d /tmp/swbuild-shots.XXXXXX)
 work=$(mktemp -d /tmp/swbuild-shots-ctx.XXXXXX)
+# A tmux server of its own, kept up between shots by a session that only waits (a server that
+# exits when its last session ends races the next new-session).
+tm() { tmux -L swbuild-shots "$@"; }
+tm new-session -d -s keep "sleep 100000"
 cleanup() {
-  tmux kill-session -t shots 2>/dev/null || true
+  tm kill-session -t shots 2>/dev/null || true
   sleep 2   # the build sees SIGHUP, cancels and unmounts
+  tm kill-server 2>/dev/null || true
   rm -rf "$root" "$work"
 }
 trap cleanup EXIT
@@ -25,15 +30,15 @@ cp -r examples/demo/. "$work/"
 W=150 H=42
 
 start() { # start CMD...: run a command in a fresh tmux session of W x H
-  tmux kill-session -t shots 2>/dev/null || true
-  tmux new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=xterm-256color $*; sleep 600"
+  tm kill-session -t shots 2>/dev/null || true
+  tm new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=xterm-256color $*; sleep 600"
 }
 shot() { # shot NAME: capture the pane with colours and render it
-  tmux capture-pane -t shots -e -p > "$work/$1.ansi"
+  tm capture-pane -t shots -e -p > "$work/$1.ansi"
   "$py" scripts/ansi2png.py "$work/$1.ansi" "screenshots/$1.png" --cols "$W" --rows "$H"
   echo "screenshots/$1.png"
 }
-keys() { tmux send-keys -t shots "$@"; }
+keys() { tm send-keys -t shots "$@"; }
 
 # 1. Parallel stages mid-build (first build: everything runs).
 start "$bin" build --root "$root" --build-arg REPEAT=30 -t demo:latest "$work"
@@ -87,8 +92,8 @@ shot home
 mkdir -p "$work/flood"
 printf 'FROM busybox:demo\nRUN seq 1 12000 | sed "s/^/line /" && exit 1\n' > "$work/flood/Dockerfile"
 #    tmux's own terminal type here, so the Home key tmux sends is the one the terminfo names.
-tmux kill-session -t shots 2>/dev/null || true
-tmux new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=tmux-256color $bin build --root $root $work/flood; sleep 600"
+tm kill-session -t shots 2>/dev/null || true
+tm new-session -d -s shots -x "$W" -y "$H" "env LANG=C.UTF-8 TERM=tmux-256color $bin build --root $root $work/flood; sleep 600"
 sleep 3
 keys Tab; sleep 0.3
 keys Home; sleep 1
@@ -196,7 +201,7 @@ shot home-fleet
 #     directory), live in the dashboard.
 WORK=$(mktemp -d /tmp/swbs-XXXX) DOCKER=/usr/bin/docker PYTHON=/usr/bin/python3 PREFIX=screenshots
 source scripts/lib/dockerd.sh
-trap 'tmux kill-session -t shots 2>/dev/null; stop_dockerd; rm -rf --one-file-system "$WORK"; kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
+trap 'tm kill-session -t shots 2>/dev/null; stop_dockerd; rm -rf --one-file-system "$WORK"; kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
 start_dockerd
 load_base "$bin" "$WORK/r"
 mkdir -p "$work/engine"
@@ -205,7 +210,7 @@ mkdir -p "$work/engine"
   echo 'RUN for i in $(seq 1 12); do echo "engine step, line $i"; sleep 0.3; done'
   echo 'RUN echo "second step" && sleep 2'
 } > "$work/engine/Dockerfile"
-start "$bin" --root "$root" build --builder docker --docker-host "$DHOST" -t engine:demo "$work/engine"
-sleep 4
+start "$bin" --root "$root" build --builder docker --docker-host "$DHOST" --network host -t engine:demo "$work/engine"
+sleep 2.6
 shot dashboard-docker-engine
 sleep 4
