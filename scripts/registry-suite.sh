@@ -20,6 +20,7 @@ source scripts/lib/registry.sh
 work=$(mktemp -d /tmp/swbuild-registry-suite.XXXXXX)
 cleanup() {
   [ -f "$work/hostile.pid" ] && kill "$(cat "$work/hostile.pid")" 2>/dev/null
+  [ -f "$work/sshd/sshd.pid" ] && kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null
   registries_stop "$work/regs"
   [ "$keep" = 1 ] || rm -rf "$work"
 }
@@ -252,6 +253,21 @@ out=$(B image pull "$H/redirect/x" 2>&1) || fail "pull through a redirect: $out"
 grep -q "authorization=absent" "$work/redirects.log" 2>/dev/null || fail "the redirect target was not asked, or got the login: $(cat "$work/redirects.log" 2>/dev/null)"
 grep -q "authorization=present" "$work/redirects.log" 2>/dev/null && fail "the login followed a redirect to another origin"
 printf '{}\n' > "$DOCKER_CONFIG/config.json"
+pass
+
+begin remote-build-pushes-from-the-remote
+# A build over ssh (a private sshd on 127.0.0.1, the remote a state root of its own) pulls its
+# base and pushes its result from the remote; the client never holds the image.
+fresh remote-client
+port=$(bash scripts/local-sshd.sh "$work/sshd" | tail -1)
+printf 'FROM %s/library/busybox:latest\nRUN echo built over ssh > /remote\n' "$PLAIN" > "$work/ctx/Dockerfile"
+out=$(PATH="$work/sshd/bin:$PATH" SWBUILD_SSH_SHARE=0 \
+      SWBUILD_REMOTE_COMMAND="SWBUILD_ROOT=$work/root-remote-side SWBUILD_REGISTRY_CONFIG=$SWBUILD_REGISTRY_CONFIG DOCKER_CONFIG=$DOCKER_CONFIG $binary" \
+      B -H "ssh://root@127.0.0.1:$port" build --progress=plain -t "$PLAIN/team/remote:1" --push "$work/ctx" 2>&1) \
+  || fail "remote build: $(tail -5 <<<"$out")"
+[ -n "$current" ] && { grep -q "pushing manifest for $PLAIN/team/remote@sha256:" <<<"$out" || fail "no push row: $(tail -5 <<<"$out")"; }
+[ -n "$current" ] && { sk inspect "docker://$PLAIN/team/remote:1" >/dev/null || fail "nothing in the registry"; }
+[ -n "$current" ] && { [ -z "$(B image ls | tail -n +2)" ] || fail "the image landed on the client"; }
 pass
 
 echo "registry suite: $passed/$((passed + failed)) passed"

@@ -144,9 +144,12 @@ final class RemoteBuildClient: @unchecked Sendable {
         }
         reader.heard = { heartbeat.heard() }
         defer { heartbeat.stop() }
-        let hostName = ProcessInfo.processInfo.hostName
+        // The client id says which machine; the key, which of its context directories.
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let hostName = String(cString: name)
         let spec = RemoteBuildSpec(request: request, buildID: build.buildID, clientID: Build.clientID(root: build.root),
-                                   contextKey: String(Digest.sha256(hostName + "\0" + request.contextPath).value.dropFirst(7).prefix(32)),
+                                   contextKey: String(Digest.sha256(request.contextPath).value.dropFirst(7).prefix(32)),
                                    contextLabel: hostName + ":" + request.contextPath, manifest: manifest, dockerfile: dockerfile,
                                    dockerignore: ignore, detach: request.detach)
         guard writer.send(.spec, json: spec) else { return failContext(sessionError(session), started: contextStarted) }
