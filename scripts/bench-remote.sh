@@ -16,8 +16,10 @@ runs=${1:-7}
 bin=$(bench_binary) || exit 2
 WORK=$(mktemp -d /tmp/swbr-XXXX)
 chmod 755 "$WORK"
-trap '[ -s "$WORK/sshd/sshd.pid" ] && kill "$(cat "$WORK/sshd/sshd.pid")"; rm -rf --one-file-system "$WORK"' EXIT
 port=$(scripts/local-sshd.sh "$WORK/sshd" | tail -1) || { echo "bench-remote: sshd did not start" >&2; exit 2; }
+# The shared ssh connection the builds keep goes too, then the sshd.
+trap '"$WORK/sshd/bin/ssh" -o ControlPath=/tmp/swbuild-ssh-$(id -u)/%C -p "$port" -l root -O exit 127.0.0.1 2>/dev/null
+      kill "$(cat "$WORK/sshd/sshd.pid")"; rm -rf --one-file-system "$WORK"' EXIT
 export PATH="$WORK/sshd/bin:$PATH" SWBUILD_REMOTE_COMMAND="SWBUILD_ROOT=$WORK/remote $bin"
 host="ssh://root@127.0.0.1:$port"
 for root in "$WORK/local" "$WORK/remote" "$WORK/client"; do

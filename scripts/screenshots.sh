@@ -169,7 +169,8 @@ shot home-compare-builds
 # 13. A build on another machine over ssh (a private sshd on 127.0.0.1, the remote a state root
 #     of its own): the context step, then the remote's stages running live in this dashboard.
 port=$(scripts/local-sshd.sh "$work/sshd" | tail -1)
-trap 'kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
+trap '"$work/sshd/bin/ssh" -o ControlPath=/tmp/swbuild-ssh-$(id -u)/%C -p "$port" -l root -O exit 127.0.0.1 2>/dev/null
+      kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
 "$bin" image busybox --root "$root.remote" --name busybox:demo >/dev/null
 cat > "$work/.remote.sh" <<SCRIPT
 #!/bin/sh
@@ -201,7 +202,9 @@ shot home-fleet
 #     directory), live in the dashboard.
 WORK=$(mktemp -d /tmp/swbs-XXXX) DOCKER=/usr/bin/docker PYTHON=/usr/bin/python3 PREFIX=screenshots
 source scripts/lib/dockerd.sh
-trap 'tm kill-session -t shots 2>/dev/null; stop_dockerd; rm -rf --one-file-system "$WORK"; kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
+trap 'tm kill-session -t shots 2>/dev/null; stop_dockerd; rm -rf --one-file-system "$WORK"
+      "$work/sshd/bin/ssh" -o ControlPath=/tmp/swbuild-ssh-$(id -u)/%C -p "$port" -l root -O exit 127.0.0.1 2>/dev/null
+      kill "$(cat "$work/sshd/sshd.pid")" 2>/dev/null; registries_stop "$work/regs"; cleanup; rm -rf "$root.remote"' EXIT
 start_dockerd
 load_base "$bin" "$WORK/r"
 mkdir -p "$work/engine"

@@ -119,12 +119,15 @@ import Testing
         let script = BinaryRunner.repositoryRoot.appendingPathComponent("scripts/local-sshd.sh").path
         let (status, portText) = Spawn.run("/bin/bash", [script, sshDir])
         #expect(status == 0, "\(portText)")
+        let port = portText.split(separator: "\n").last.map(String.init) ?? ""
         defer {
+            // The shared connection the fleet's sessions kept open goes with the test's sshd.
+            _ = Spawn.run(sshDir + "/bin/ssh", ["-o", "ControlPath=/tmp/swbuild-ssh-\(getuid())/%C", "-p", port, "-l", "root",
+                                                "-O", "exit", "127.0.0.1"])
             if let pid = try? String(contentsOfFile: sshDir + "/sshd.pid", encoding: .utf8),
                let n = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(n, SIGTERM) }
             try? FileManager.default.removeItem(atPath: sshDir)
         }
-        let port = portText.split(separator: "\n").last.map(String.init) ?? ""
         let remote: [String: String] = [
             "PATH": sshDir + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
             "SWBUILD_REMOTE_COMMAND": "SWBUILD_ROOT=\(env.root) \(BinaryRunner.binary.path)",

@@ -31,6 +31,10 @@ import Testing
         }
 
         deinit {
+            // The shared connection the builds kept open goes with the test's sshd.
+            let port = String(host.split(separator: ":").last ?? "")
+            _ = Spawn.run(sshDir + "/bin/ssh", ["-o", "ControlPath=/tmp/swbuild-ssh-\(getuid())/%C", "-p", port, "-l", "root",
+                                                "-O", "exit", "127.0.0.1"])
             if let pid = try? String(contentsOfFile: sshDir + "/sshd.pid", encoding: .utf8),
                let n = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(n, SIGTERM) }
             try? FileManager.default.removeItem(atPath: sshDir)
