@@ -206,6 +206,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: listeners.directory))
     }
 
+    @Test func theRemoteAdmitsOnlyWhatItGrants() throws {
+        let root = TempDirectory()
+        let state = StateRoot(path: root.path)
+        var spec = RemoteBuildSpec(request: BuildRequest(contextPath: "/ctx"), buildID: "abc123", clientID: "c", contextKey: "k",
+                                   contextLabel: "h:/ctx", manifest: ContextManifest(entries: []), dockerfile: Data(), dockerignore: nil,
+                                   detach: false)
+        #expect(throws: Never.self) { try RemoteBuildServer.admit(spec, root: state, environment: [:]) }
+        for id in ["../../../../run/docker", "a/b", ".hidden", "x.jsonl", ""] {
+            spec.buildID = id
+            #expect(throws: RemoteBuildError.self, "\(id)") { try RemoteBuildServer.admit(spec, root: state, environment: [:]) }
+        }
+        // An id that has a record already is another build's.
+        spec.buildID = "taken"
+        let record = try BuildHistory(state).recordURL(forNewID: "taken")
+        try FileManager.default.createDirectory(at: record.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data().write(to: record)
+        #expect(throws: RemoteBuildError.self) { try RemoteBuildServer.admit(spec, root: state, environment: [:]) }
+        spec.buildID = "fresh"
+        spec.runtime = "/tmp/uploaded-binary"
+        #expect(throws: RemoteBuildError.self) { try RemoteBuildServer.admit(spec, root: state, environment: [:]) }
+        spec.runtime = "runc"
+        spec.allow = ["security.insecure"]
+        #expect(throws: RemoteBuildError.self) { try RemoteBuildServer.admit(spec, root: state, environment: [:]) }
+        #expect(throws: Never.self) {
+            try RemoteBuildServer.admit(spec, root: state, environment: ["SWBUILD_REMOTE_ALLOW": "network.host,security.insecure"])
+        }
+    }
+
+    @Test func namesAreBytesAndTimesFloor() throws {
+        // "é" precomposed and decomposed: two names on disk, one String to Swift.
+        let manifest = ContextManifest(entries: [Self.entry("caf\u{e9}", .file, "a"), Self.entry("cafe\u{301}", .file, "b")])
+        #expect(throws: Never.self) { try manifest.validate() }
+        #expect(ContextManifest.timespecParts(-1) == (-1, 999_999_999))
+        #expect(ContextManifest.timespecParts(1_500_000_000) == (1, 500_000_000))
+    }
+
     @Test func theSpecRoundTripsTheRequestAndRefusesClientPaths() throws {
         var request = BuildRequest(contextPath: "/ctx", dockerfilePath: "/elsewhere/Dockerfile.prod", target: "app", buildArgs: ["A": "1"],
                                    tags: ["t:1"], outputs: [OutputSpec(kind: .local, destination: "/out"), OutputSpec(kind: .image, push: true)],

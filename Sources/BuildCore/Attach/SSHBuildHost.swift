@@ -57,6 +57,8 @@ public struct SSHBuildHost: BuildHost {
     func arguments(bridge: String) -> [String] {
         var args = ["-T", "-o", batch ? "ConnectTimeout=5" : "ConnectTimeout=30"]
         if batch { args += ["-o", "BatchMode=yes"] }
+        // A connection that stops answering ends within 15 s, even before any frame is read.
+        args += ["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
         if let directory = sharing {
             // One connection per host, kept a minute after its last session, so a build or a
             // fleet listing does not pay for a key exchange each time.

@@ -59,20 +59,27 @@ public struct ContextManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// A nanosecond time as `timespec`'s seconds and nanoseconds (floored: before 1970 too).
+    static func timespecParts(_ nanoseconds: Int64) -> (seconds: Int64, nanoseconds: Int) {
+        let (q, r) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        return r < 0 ? (q - 1, Int(r + 1_000_000_000)) : (q, Int(r))
+    }
+
     public var fileBytes: Int64 { entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) } }
     public var fileCount: Int { entries.count { $0.kind == .file } }
 
     /// Checks what a client sent before the remote acts on it: relative paths without `.`, `..`
     /// or empty components, each path once, well-formed digests, sizes and targets.
     public func validate() throws(RemoteBuildError) {
-        var seen = Set<String>()
+        // Keyed by bytes: Swift's String equality would take two spellings of "é" for one name.
+        var seen = Set<[UInt8]>()
         for entry in entries {
             let path = entry.path
             guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0) else { throw .badManifest("an empty or overlong path") }
             for part in path.split(separator: "/", omittingEmptySubsequences: false) {
                 guard !part.isEmpty, part != ".", part != ".." else { throw .badManifest("\(GoQuote.quote(path)) is not a clean relative path") }
             }
-            guard seen.insert(path).inserted else { throw .badManifest("\(GoQuote.quote(path)) appears twice") }
+            guard seen.insert(Array(path.utf8)).inserted else { throw .badManifest("\(GoQuote.quote(path)) appears twice") }
             guard entry.mode <= 0o7777, entry.size >= 0 else { throw .badManifest("\(GoQuote.quote(path)): bad mode or size") }
             switch entry.kind {
             case .file:

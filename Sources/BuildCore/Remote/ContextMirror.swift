@@ -106,13 +106,14 @@ final class ContextMirror {
             mkdir(ctx, 0o755)
         }
         let dir = try ConfinedDirectory(root: ctx)
-        let wanted = Dictionary(manifest.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        var kept: [String: ContextManifest.Entry] = [:]
+        // Keyed by bytes: Swift's String equality would take two spellings of "é" for one name.
+        let wanted = Dictionary(manifest.entries.map { (Array($0.path.utf8), $0) }, uniquingKeysWith: { a, _ in a })
+        var kept: [[UInt8]: ContextManifest.Entry] = [:]
         var removed = 0
         let oldEntries: [ContextManifest.Entry] = old?.entries ?? []
         for entry in oldEntries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }).reversed() {
-            if let now = wanted[entry.path], now.sameContent(as: entry) {
-                kept[entry.path] = entry
+            if let now = wanted[Array(entry.path.utf8)], now.sameContent(as: entry) {
+                kept[Array(entry.path.utf8)] = entry
                 continue
             }
             do {
@@ -127,7 +128,7 @@ final class ContextMirror {
         let chown = getuid() == 0
         var written = 0
         for entry in manifest.entries {
-            let same = kept[entry.path]
+            let same = kept[Array(entry.path.utf8)]
             try dir.withParent(entry.path) { parent, name in
                 if same == nil {
                     switch entry.kind {
@@ -142,19 +143,22 @@ final class ContextMirror {
                     }
                     written += 1
                 }
-                if same != entry {
+                // A directory's mode waits for the last pass: a read-only one would refuse its children.
+                if same != entry && entry.kind != .directory {
+                    let (seconds, nanoseconds) = ContextManifest.timespecParts(entry.mtime)
                     try ConfinedDirectory.setMetadata(parent, name, kind: Self.kind(entry.kind), mode: entry.mode, uid: Int(entry.uid),
-                                                      gid: Int(entry.gid), mtime: entry.mtime / 1_000_000_000,
-                                                      mtimeNanoseconds: Int(entry.mtime % 1_000_000_000), xattrs: [:],
-                                                      skipTime: entry.kind == .directory, chown: chown, display: entry.path)
+                                                      gid: Int(entry.gid), mtime: seconds, mtimeNanoseconds: nanoseconds, xattrs: [:],
+                                                      chown: chown, display: entry.path)
                 }
             }
         }
         // Directories last, deepest first: making their children changed their times.
         for entry in manifest.entries.reversed() where entry.kind == .directory {
             try dir.withParent(entry.path) { parent, name in
-                try ConfinedDirectory.setTime(parent, name, mtime: entry.mtime / 1_000_000_000,
-                                              nanoseconds: Int(entry.mtime % 1_000_000_000), display: entry.path)
+                let (seconds, nanoseconds) = ContextManifest.timespecParts(entry.mtime)
+                try ConfinedDirectory.setMetadata(parent, name, kind: .directory, mode: entry.mode, uid: Int(entry.uid), gid: Int(entry.gid),
+                                                  mtime: seconds, mtimeNanoseconds: nanoseconds, xattrs: [:], chown: chown,
+                                                  display: entry.path)
             }
         }
         try AtomicFile.write(try JSONEncoder().encode(manifest), to: tree.path + "/manifest.json", mode: 0o600)

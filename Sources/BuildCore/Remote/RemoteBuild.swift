@@ -25,6 +25,9 @@ extension Build {
         if request.detach && request.outputs.contains(where: { $0.kind != .image }) {
             return "--detach cannot bring outputs back; keep the image on the remote with -t, or push it with --push"
         }
+        if request.detach && !request.sshAgents.isEmpty {
+            return "--detach cannot forward --ssh: the agent's relay ends when this client leaves"
+        }
         return nil
     }
 
@@ -92,6 +95,8 @@ final class RemoteBuildClient: @unchecked Sendable {
     private var remoteFinish: BuildFinish?
     private var lost: String?
     private var canceled = false
+    /// A detached build's first event arrived: it runs there.
+    private var startedThere = false
 
     init(build: Build, host: SSHBuildHost, url: String, vertex: Digest, events: AsyncStream<BuildEvent>.Continuation) {
         self.build = build
@@ -179,7 +184,17 @@ final class RemoteBuildClient: @unchecked Sendable {
         } catch let error as EndedEarly {
             return failContext(error.message, started: contextStarted, status: error.status)
         } catch {
-            return failContext(lock.withLock { lost } ?? "\(error)", started: contextStarted)
+            var message = lock.withLock { lost } ?? "\(error)"
+            if case RemoteBuildError.connectionLost = error {
+                // The remote stopped reading: its last frame may say why (bytes that did not
+                // match their digest: a file changed while it was sent).
+                do {
+                    _ = try expect(.synced, ContextSynced.self, reader, session)
+                } catch let early as EndedEarly {
+                    message = early.message
+                } catch {}
+            }
+            return failContext(message, started: contextStarted)
         }
         let total = manifest.fileBytes
         let percent = total > 0 ? Double(sentBytes) * 100 / Double(total) : 0
@@ -214,7 +229,7 @@ final class RemoteBuildClient: @unchecked Sendable {
                 session.kill()
             }
         }
-        if request.detach, end == nil, lock.withLock({ lost == nil && remoteFinish == nil }) {
+        if request.detach, end == nil, lock.withLock({ startedThere && lost == nil && remoteFinish == nil }) {
             return .detached
         }
         guard let end else {
@@ -241,12 +256,24 @@ final class RemoteBuildClient: @unchecked Sendable {
     private func receive(_ reader: FrameReader, writer: FrameWriter, outputs: ReceivedOutputs, agents: AgentChannels,
                          detach: Bool) -> RemoteEnd? {
         while true {
-            guard let frame = try? reader.next() else { return nil }
+            let next: RemoteFrame.Frame?
+            do {
+                next = try reader.next()
+            } catch RemoteBuildError.protocolError(let message) {
+                lock.withLock { lost = lost ?? "protocol error: \(message)" }
+                return nil
+            } catch {
+                return nil
+            }
+            guard let frame = next else { return nil }
             switch frame.kind {
             case .events:
                 for event in BuildRecord.decode(frame.payload).events {
                     relay(event)
-                    if detach { return nil }
+                    if detach {
+                        lock.withLock { startedThere = true }
+                        return nil
+                    }
                 }
             case .outputBegin, .outputData, .outputEnd:
                 outputs.take(frame)
@@ -323,7 +350,7 @@ final class RemoteBuildClient: @unchecked Sendable {
             let fd = swb_openat_in_root(rootFD, path, O_RDONLY | O_NOFOLLOW, 0)
             guard fd >= 0 else { throw RemoteBuildError.io("cannot open \(contextPath)/\(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            while true {
+            while !stop.isSet {
                 let n = read(fd, buffer.baseAddress, buffer.count)
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 { throw RemoteBuildError.io("cannot read \(contextPath)/\(path): \(String(cString: strerror(errno)))") }
@@ -334,6 +361,7 @@ final class RemoteBuildClient: @unchecked Sendable {
                 sent += Int64(n)
                 progress.add(Int64(n))
             }
+            if stop.isSet { break }
             writer.send(.blobEnd)
         }
         progress.complete()

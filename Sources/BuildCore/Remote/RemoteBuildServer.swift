@@ -22,8 +22,16 @@ public enum RemoteBuildServer {
     static func serve(root: StateRoot, input: Int32, output: Int32) async -> Int32 {
         let writer = FrameWriter(fd: output)
         let reader = FrameReader(fd: input)
+        // The heartbeat runs from the first frame on: a client that goes quiet while sending a
+        // large spec or context is told apart from one that is slow.
+        let control = Control()
+        let heartbeat = Heartbeat(writer: writer, limit: RemoteBuildServer.silenceLimit) { control.silence() }
+        reader.heard = { heartbeat.heard() }
+        defer { heartbeat.stop() }
         do {
-            guard let first = try reader.next(), first.kind == .spec else { throw RemoteBuildError.protocolError("expected the build spec") }
+            var next = try reader.next()
+            while next?.kind == .ping { next = try reader.next() }
+            guard let first = next, first.kind == .spec else { throw RemoteBuildError.protocolError("expected the build spec") }
             let spec: RemoteBuildSpec
             do {
                 spec = try JSONDecoder().decode(RemoteBuildSpec.self, from: first.payload)
@@ -31,18 +39,55 @@ public enum RemoteBuildServer {
                 throw RemoteBuildError.protocolError("the build spec does not decode: \(error)")
             }
             try spec.manifest.validate()
+            try admit(spec, root: root)
             if spec.detach {
                 // The client leaves once the build runs; ssh's hangup must not end it.
                 signal(SIGHUP, SIG_IGN)
             }
             let mirror = try ContextMirror(root: root, clientID: spec.clientID)
             let tree = try mirror.lease(key: spec.contextKey)
-            let status = try await Session(spec: spec, root: root, mirror: mirror, tree: tree, reader: reader, writer: writer).run()
+            let session = Session(spec: spec, root: root, mirror: mirror, tree: tree, reader: reader, writer: writer, heartbeat: heartbeat)
+            control.set(session)
+            let status = try await session.run()
             mirror.prune()
             return status
         } catch {
             writer.send(.end, json: RemoteEnd(status: .failed, error: "\(error)", outputs: []))
             return 1
+        }
+    }
+
+    /// What this machine lets a client ask for: a fresh build id of its own, an OCI runtime by
+    /// name, and only the entitlements `SWBUILD_REMOTE_ALLOW` (comma-separated, in the remote
+    /// command's environment) grants, as buildkitd's `--allow-insecure-entitlement` does.
+    static func admit(_ spec: RemoteBuildSpec, root: StateRoot,
+                      environment: [String: String] = ProcessInfo.processInfo.environment) throws(RemoteBuildError) {
+        guard BuildHistory.isValidID(spec.buildID), !spec.buildID.contains("."),
+              (try? BuildHistory(root).recordURL(forNewID: spec.buildID)).map({ !FileManager.default.fileExists(atPath: $0.path) }) == true,
+              !FileManager.default.fileExists(atPath: AttachServer.socketPath(root: root, buildID: spec.buildID)) else {
+            throw .refused("remote build: the build id \(GoQuote.quote(spec.buildID)) is not a new one")
+        }
+        if let runtime = spec.runtime, runtime != "crun" && runtime != "runc" {
+            throw .refused("remote build: --oci-runtime \(GoQuote.quote(runtime)): a remote build takes crun or runc")
+        }
+        let granted = Set((environment["SWBUILD_REMOTE_ALLOW"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        for entitlement in spec.allow where !granted.contains(entitlement) {
+            throw .refused("remote build: --allow \(entitlement) is not granted on this machine (SWBUILD_REMOTE_ALLOW=\(entitlement) "
+                           + "in the remote command grants it)")
+        }
+    }
+
+    /// What the heartbeat's silence means at each moment: before the build starts there is
+    /// nothing to cancel and the bridge just leaves.
+    final class Control: @unchecked Sendable {
+        private let lock = NSLock()
+        private var session: Session?
+
+        func set(_ session: Session) { lock.withLock { self.session = session } }
+
+        func silence() {
+            guard let session = lock.withLock({ session }) else { Foundation.exit(1) }
+            session.clientGone()
         }
     }
 
@@ -54,38 +99,44 @@ public enum RemoteBuildServer {
         let tree: MirrorTree
         let reader: FrameReader
         let writer: FrameWriter
+        let heartbeat: Heartbeat
         private let lock = NSLock()
         private var buildTask: Task<BuildOutcome, Never>?
         private var canceled = false
+        private var agents: AgentListeners?
         /// The build has ended: the client's leaving now cancels nothing.
         private var ended = false
 
-        init(spec: RemoteBuildSpec, root: StateRoot, mirror: ContextMirror, tree: MirrorTree, reader: FrameReader, writer: FrameWriter) {
+        init(spec: RemoteBuildSpec, root: StateRoot, mirror: ContextMirror, tree: MirrorTree, reader: FrameReader, writer: FrameWriter,
+             heartbeat: Heartbeat) {
             self.spec = spec
             self.root = root
             self.mirror = mirror
             self.tree = tree
             self.reader = reader
             self.writer = writer
+            self.heartbeat = heartbeat
         }
 
         func run() async throws -> Int32 {
-            let heartbeat = Heartbeat(writer: writer, limit: RemoteBuildServer.silenceLimit) { [self] in clientGone() }
-            reader.heard = { heartbeat.heard() }
-            defer { heartbeat.stop() }
             guard try receiveContext() else {
                 writer.send(.end, json: RemoteEnd(status: .canceled, error: "build canceled", outputs: []))
                 return 130
             }
-            let synced = try mirror.apply(spec.manifest, to: tree)
-            try writeDockerfile()
-            try? FileManager.default.removeItem(atPath: tree.outputDirectory)
-            mkdir(tree.outputDirectory, 0o700)
+            // Nothing reads the client's frames while the copy is made: its silence means nothing then.
+            let synced = try heartbeat.holding {
+                let synced = try mirror.apply(spec.manifest, to: tree)
+                try writeDockerfile()
+                try? FileManager.default.removeItem(atPath: tree.outputDirectory)
+                mkdir(tree.outputDirectory, 0o700)
+                return synced
+            }
             defer { try? FileManager.default.removeItem(atPath: tree.outputDirectory) }
             writer.send(.synced, json: synced)
 
             let channels = AgentChannels(writer: writer)
             let agents = try AgentListeners(ids: spec.sshAgents, channels: channels, writer: writer)
+            lock.withLock { self.agents = agents }
             defer {
                 agents.stop()
                 channels.closeAll()
@@ -101,13 +152,17 @@ public enum RemoteBuildServer {
             }
             if cancelNow { cancel() }
             Thread.detachNewThread { [self] in readControl(channels) }
+            // Written by a thread of its own: a client that reads slowly must not hold a thread of
+            // the pool the build runs on.
+            let pump = LinePump(writer: writer)
             for await event in events {
                 var line: [UInt8] = []
                 event.appendRecordLine(to: &line)
-                line.withUnsafeBytes { _ = writer.send(.events, $0) }
+                pump.push(line)
             }
             let outcome = await task.value
             lock.withLock { ended = true }
+            await pump.finish()
             if outcome.status == .succeeded { sendOutputs() }
             // What stayed here (images, pushes); the client says where its own outputs went.
             let own = outcome.outputs.filter { !$0.contains(tree.outputDirectory) }
@@ -184,11 +239,12 @@ public enum RemoteBuildServer {
             }
         }
 
-        private func clientGone() {
-            let building = lock.withLock { buildTask != nil }
-            if !building {
-                // Still waiting for the context from a client that went quiet: nothing to cancel,
-                // and the read it blocks in may never return.
+        func clientGone() {
+            let (building, done, agents) = lock.withLock { (buildTask != nil, ended, self.agents) }
+            if !building || (done && !spec.detach) {
+                // Still waiting for the context, or the build is over and recorded: nothing to
+                // cancel, and a write or read blocked on the gone client may never return.
+                agents?.stop()
                 Foundation.exit(1)
             }
             if spec.detach {
@@ -208,10 +264,13 @@ public enum RemoteBuildServer {
             }
             guard let task else { return }
             task.cancel()
-            Thread.detachNewThread {
+            Thread.detachNewThread { [self] in
                 usleep(UInt32(RemoteBuildServer.cancelLimit * 1_000_000))
+                if lock.withLock({ ended }) { return }
                 Watchdog.killDescendants()
                 usleep(2_000_000)
+                if lock.withLock({ ended }) { return }
+                lock.withLock { agents }?.stop()
                 Foundation.exit(130)
             }
         }
@@ -243,6 +302,56 @@ public enum RemoteBuildServer {
                 }
             }
         }
+    }
+}
+
+/// Build-record lines on their way to the client, written by a thread of their own in batches
+/// of whole lines (a frame never splits a line).
+final class LinePump: @unchecked Sendable {
+    private let writer: FrameWriter
+    private let condition = NSCondition()
+    private var pending: [UInt8] = []
+    private var finished = false
+    private var drained = false
+
+    init(writer: FrameWriter) {
+        self.writer = writer
+        Thread.detachNewThread { [self] in run() }
+    }
+
+    func push(_ line: [UInt8]) {
+        condition.lock()
+        pending.append(contentsOf: line)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits (off the pool) until every line pushed is written or the client is gone.
+    func finish() async {
+        _ = try? await Blocking.run { [self] in
+            condition.lock()
+            finished = true
+            condition.signal()
+            while !drained { condition.wait() }
+            condition.unlock()
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !finished { condition.wait() }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            let last = finished && batch.isEmpty
+            condition.unlock()
+            if last { break }
+            _ = batch.withUnsafeBytes { writer.send(.events, $0) }
+        }
+        condition.lock()
+        drained = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

@@ -55,47 +55,39 @@ public enum RemoteFrame {
 }
 
 /// Writes frames to a descriptor from any thread, one frame at a time. After the first failed
-/// write (the other side is gone) every send returns false at once.
+/// write (the other side is gone), or `close()`, every send returns false at once.
 final class FrameWriter: @unchecked Sendable {
     private let fd: Int32
-    private let lock = NSLock()
+    /// Held for a frame's write (which may block on a slow reader).
+    private let writing = NSLock()
+    /// Guards `broken` alone, so closing never waits behind a blocked write.
+    private let state = NSLock()
     private var broken = false
 
     init(fd: Int32) {
         self.fd = fd
     }
 
-    var isBroken: Bool { lock.withLock { broken } }
+    var isBroken: Bool { state.withLock { broken } }
 
     @discardableResult
     func send(_ kind: RemoteFrame.Kind, channel: UInt32 = 0, _ payload: UnsafeRawBufferPointer) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return write(kind, channel: channel, payload)
-    }
-
-    /// A ping, unless another frame is being written (that one says "alive" as well): the
-    /// heartbeat must never wait behind a write the other side does not read.
-    func pingIfIdle() {
-        guard lock.try() else { return }
-        defer { lock.unlock() }
-        _ = write(.ping, channel: 0, UnsafeRawBufferPointer(start: nil, count: 0))
-    }
-
-    private func write(_ kind: RemoteFrame.Kind, channel: UInt32, _ payload: UnsafeRawBufferPointer) -> Bool {
+        guard payload.count <= RemoteFrame.maxPayload else { return false }
         var header = [UInt8](repeating: 0, count: 9)
         header[0] = kind.rawValue
         for i in 0..<4 {
             header[1 + i] = UInt8(truncatingIfNeeded: channel >> (24 - 8 * i))
             header[5 + i] = UInt8(truncatingIfNeeded: UInt32(payload.count) >> (24 - 8 * i))
         }
-        guard !broken else { return false }
+        writing.lock()
+        defer { writing.unlock() }
+        guard !isBroken else { return false }
         do {
             try header.withUnsafeBytes { try FileSink.writeAll(fd: fd, $0, path: "the ssh session") }
             if payload.count > 0 { try FileSink.writeAll(fd: fd, payload, path: "the ssh session") }
             return true
         } catch {
-            broken = true
+            state.withLock { broken = true }
             return false
         }
     }
@@ -111,8 +103,15 @@ final class FrameWriter: @unchecked Sendable {
         return send(kind, data)
     }
 
+    /// A ping, unless another frame is being written (that one says "alive" as well).
+    func pingIfIdle() {
+        guard writing.try() else { return }
+        writing.unlock()
+        send(.ping)
+    }
+
     /// No more writes: later sends return false (a detached build's client is gone).
-    func close() { lock.withLock { broken = true } }
+    func close() { state.withLock { broken = true } }
 }
 
 /// Reads frames from a descriptor, blocking; nil at a clean end of the stream.
@@ -174,6 +173,8 @@ final class FrameReader: @unchecked Sendable {
                 if allowEnd && end == 0 { return false }
                 throw .connectionLost("the session ended in the middle of a frame")
             }
+            // Any bytes say the other side is there, however long its frame is.
+            heard?()
             end += n
         }
         return true
@@ -193,32 +194,53 @@ extension FrameReader {
     }
 }
 
-/// The heartbeat of one side: a ping every second, and `onSilence` once nothing has been heard
-/// from the other side for `limit` seconds.
+/// The heartbeat of one side: a ping every second (from a thread of its own, which may block
+/// on a full pipe), and `onSilence` once nothing has been heard from the other side for `limit`
+/// seconds (from another, which never blocks). The clock is monotonic.
 final class Heartbeat: @unchecked Sendable {
     private let lock = NSLock()
-    private var last = Date()
+    private var last = ProcessInfo.processInfo.systemUptime
     private var stopped = false
+    private var held = 0
 
     init(writer: FrameWriter, limit: Double, onSilence: @escaping @Sendable () -> Void) {
         Thread.detachNewThread { [self] in
-            var ticks = 0
+            while !lock.withLock({ stopped }) {
+                writer.pingIfIdle()
+                usleep(1_000_000)
+            }
+        }
+        Thread.detachNewThread { [self] in
             while true {
                 usleep(250_000)
-                let (done, quiet) = lock.withLock { (stopped, Date().timeIntervalSince(last)) }
+                let (done, quiet) = lock.withLock { () -> (Bool, Double) in
+                    if held > 0 { last = ProcessInfo.processInfo.systemUptime }
+                    return (stopped, ProcessInfo.processInfo.systemUptime - last)
+                }
                 if done { return }
                 if quiet > limit {
                     lock.withLock { stopped = true }
                     onSilence()
                     return
                 }
-                ticks += 1
-                if ticks % 4 == 0 { writer.pingIfIdle() }
             }
         }
     }
 
-    func heard() { lock.withLock { last = Date() } }
+    func heard() { lock.withLock { last = ProcessInfo.processInfo.systemUptime } }
+
+    /// Runs `body` (local work while nothing reads the other side's frames) with silence not
+    /// counting.
+    func holding<T>(_ body: () throws -> T) rethrows -> T {
+        lock.withLock { held += 1 }
+        defer {
+            lock.withLock {
+                held -= 1
+                last = ProcessInfo.processInfo.systemUptime
+            }
+        }
+        return try body()
+    }
 
     func stop() { lock.withLock { stopped = true } }
 }
