@@ -149,6 +149,27 @@ import Testing
         #expect(throws: RemoteBuildError.self) { _ = try mirror.lease(key: "a/b") }
     }
 
+    @Test func copiesUnusedForAWeekGoWithTheirBlobs() throws {
+        let root = TempDirectory()
+        let mirror = try ContextMirror(root: StateRoot(path: root.path), clientID: "client-5")
+        let manifest = ContextManifest(entries: [Self.entry("old.txt", .file, "old bytes")])
+        var tree: MirrorTree? = try mirror.lease(key: "old")
+        _ = try Self.send(["old bytes"], to: mirror, manifest: manifest)
+        _ = try mirror.apply(manifest, to: try #require(tree))
+        let path = try #require(tree).path
+        let busy = try mirror.lease(key: "busy")
+        _ = try mirror.apply(ContextManifest(entries: []), to: busy)
+        let longAgo = Date().addingTimeInterval(-8 * 86_400)
+        for p in [path + "/manifest.json", busy.path + "/manifest.json"] {
+            try FileManager.default.setAttributes([.modificationDate: longAgo], ofItemAtPath: p)
+        }
+        tree = nil   // its build ended; "busy" is still leased
+        mirror.prune()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: mirror.blobPath(Digest.sha256("old bytes").value)))
+        #expect(FileManager.default.fileExists(atPath: busy.path + "/manifest.json"))
+    }
+
     @Test func busyTreesGoToASibling() throws {
         let root = TempDirectory()
         let mirror = try ContextMirror(root: StateRoot(path: root.path), clientID: "client-4")

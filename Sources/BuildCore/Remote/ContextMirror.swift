@@ -74,13 +74,28 @@ final class ContextMirror {
         throw .refused("remote build: eight builds of this context from this client are running already")
     }
 
-    /// Puts the blobs that no tree's manifest names any more away, unless another build of this
-    /// client is placing files right now (it may need what looks unused).
-    func prune() {
+    /// Removes the copies no build has used for `treeLifetime` and the blobs that no copy's
+    /// manifest names any more, unless another build of this client is placing files right now
+    /// (it may need what looks unused).
+    func prune(treeLifetime: TimeInterval = 7 * 86_400) {
         guard flock(storeLock, LOCK_EX | LOCK_NB) == 0 else { return }
         defer { flock(storeLock, LOCK_SH) }
         var used = Set<String>()
         let trees = base + "/trees"
+        // A copy no build has used for `treeLifetime` goes, with what only it named.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: trees)) ?? [] where !name.hasSuffix(".lock") {
+            let path = trees + "/" + name
+            let lastUsed = (try? FileManager.default.attributesOfItem(atPath: path + "/manifest.json"))?[.modificationDate] as? Date
+                ?? (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date ?? Date()
+            guard Date().timeIntervalSince(lastUsed) > treeLifetime else { continue }
+            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard lock >= 0 else { continue }
+            if flock(lock, LOCK_EX | LOCK_NB) == 0 {
+                try? FileManager.default.removeItem(atPath: path)
+                unlink(path + ".lock")
+            }
+            close(lock)
+        }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: trees)) ?? [] where !name.hasSuffix(".lock") {
             guard let data = FileManager.default.contents(atPath: trees + "/" + name + "/manifest.json"),
                   let manifest = try? JSONDecoder().decode(ContextManifest.self, from: data) else { continue }
