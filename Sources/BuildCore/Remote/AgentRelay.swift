@@ -67,6 +67,7 @@ final class AgentListeners: @unchecked Sendable {
 
     init(ids: [String], channels: AgentChannels, writer: FrameWriter) throws(RemoteBuildError) {
         directory = FileManager.default.temporaryDirectory.path + "/swbuild-agent-" + UUID().uuidString.lowercased()
+        guard !ids.isEmpty else { return }
         guard mkdir(directory, 0o700) == 0 else { throw .io("cannot create \(directory): \(String(cString: strerror(errno)))") }
         for (i, id) in ids.enumerated() {
             let path = directory + "/\(i).sock"
