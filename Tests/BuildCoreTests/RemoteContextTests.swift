@@ -149,6 +149,21 @@ import Testing
         #expect(throws: RemoteBuildError.self) { _ = try mirror.lease(key: "a/b") }
     }
 
+    @Test func theCopysDigestsSeedTheBuildsStatCache() async throws {
+        let root = TempDirectory()
+        let state = StateRoot(path: root.path)
+        let mirror = try ContextMirror(root: state, clientID: "client-6")
+        let tree = try mirror.lease(key: "seeded")
+        let manifest = ContextManifest(entries: [Self.entry("a.txt", .file, "alpha"), Self.entry("d", .directory),
+                                                 Self.entry("d/b.txt", .file, "beta")])
+        _ = try Self.send(["alpha", "beta"], to: mirror, manifest: manifest)
+        _ = try mirror.apply(manifest, to: tree)
+        mirror.seedStatCache(manifest, tree: tree, root: state)
+        let loaded = try await BuildContext.load(root: tree.contextPath, patterns: [], statCacheIn: state)
+        #expect(loaded.filesHashed == 0)
+        #expect(loaded.contents["d/b.txt"] == Digest.sha256("beta").value && loaded.contents["a.txt"] == Digest.sha256("alpha").value)
+    }
+
     @Test func copiesUnusedForAWeekGoWithTheirBlobs() throws {
         let root = TempDirectory()
         let mirror = try ContextMirror(root: StateRoot(path: root.path), clientID: "client-5")

@@ -142,6 +142,7 @@ final class ContextMirror {
         }
         let chown = getuid() == 0
         var written = 0
+        var bytes: Int64 = 0
         for entry in manifest.entries {
             let same = kept[Array(entry.path.utf8)]
             try dir.withParent(entry.path) { parent, name in
@@ -155,6 +156,7 @@ final class ContextMirror {
                         let fd = try ConfinedDirectory.createFile(parent, name, display: entry.path)
                         defer { close(fd) }
                         try copyBlob(entry.digest ?? "", into: fd, display: entry.path)
+                        bytes += entry.size
                     }
                     written += 1
                 }
@@ -177,7 +179,19 @@ final class ContextMirror {
             }
         }
         try AtomicFile.write(try JSONEncoder().encode(manifest), to: tree.path + "/manifest.json", mode: 0o600)
-        return ContextSynced(written: written, removed: removed)
+        return ContextSynced(written: written, removed: removed, bytes: bytes)
+    }
+
+    /// Tells the build's stat cache the digests of the copy's files, which are the manifest's:
+    /// every blob was hashed as it came in, so the build's load of the copy need not hash them
+    /// again. Worth a walk of the copy only when many bytes were written.
+    func seedStatCache(_ manifest: ContextManifest, tree: MirrorTree, root: StateRoot) {
+        guard let entries = try? ContextWalker(root: tree.contextPath, patterns: []).walk() else { return }
+        var contents: [String: String] = [:]
+        for entry in manifest.entries where entry.kind == .file { contents[entry.path] = entry.digest }
+        let context = BuildContext(root: tree.contextPath, entries: entries, contents: contents, ignorePatterns: [], bytesHashed: 0,
+                                   filesHashed: 0)
+        try? StatCache.open(root: root, contextPath: tree.contextPath).save(context)
     }
 
     private static func kind(_ kind: ContextManifest.Entry.Kind) -> FileAttributes.Kind {

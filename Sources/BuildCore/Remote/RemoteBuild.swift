@@ -215,14 +215,14 @@ final class RemoteBuildClient: @unchecked Sendable {
             try? await Blocking.run { [self] in receive(reader, writer: writer, outputs: outputs, agents: agents, detach: request.detach) }
         }
         let end: RemoteEnd? = await withTaskCancellationHandler {
-            await loop.value ?? nil
+            await loop.value
         } onCancel: { [self] in
             lock.withLock { canceled = true }
             writer.send(.cancel)
             // The remote says how its build ended; one that does not say so in time is closed.
             Thread.detachNewThread {
                 let deadline = Date().addingTimeInterval(Self.cancelWait)
-                while Date() < deadline && !loop.isCancelled {
+                while Date() < deadline {
                     usleep(100_000)
                     if session.hasEnded { return }
                 }

@@ -102,7 +102,6 @@ public enum RemoteBuildServer {
         let heartbeat: Heartbeat
         private let lock = NSLock()
         private var buildTask: Task<BuildOutcome, Never>?
-        private var canceled = false
         private var agents: AgentListeners?
         /// The build has ended: the client's leaving now cancels nothing.
         private var ended = false
@@ -126,6 +125,7 @@ public enum RemoteBuildServer {
             // Nothing reads the client's frames while the copy is made: its silence means nothing then.
             let synced = try heartbeat.holding {
                 let synced = try mirror.apply(spec.manifest, to: tree)
+                if synced.bytes >= 16 << 20 { mirror.seedStatCache(spec.manifest, tree: tree, root: root) }
                 try writeDockerfile()
                 try? FileManager.default.removeItem(atPath: tree.outputDirectory)
                 mkdir(tree.outputDirectory, 0o700)
@@ -146,11 +146,8 @@ public enum RemoteBuildServer {
             let bus = EventBus()
             let events = await bus.subscribe()
             let task = Task { await build.run(bus: bus) }
-            let cancelNow = lock.withLock { () -> Bool in
-                buildTask = task
-                return canceled
-            }
-            if cancelNow { cancel() }
+            // The client's cancel frames are read from here on (they wait in the pipe until then).
+            lock.withLock { buildTask = task }
             Thread.detachNewThread { [self] in readControl(channels) }
             // Written by a thread of its own: a client that reads slowly must not hold a thread of
             // the pool the build runs on.
@@ -258,10 +255,7 @@ public enum RemoteBuildServer {
         /// killed, and if even that does not end it, the bridge exits (leaving its private mount
         /// namespace, which takes every mount of the build with it).
         func cancel() {
-            let task = lock.withLock { () -> Task<BuildOutcome, Never>? in
-                canceled = true
-                return ended ? nil : buildTask
-            }
+            let task = lock.withLock { ended ? nil : buildTask }
             guard let task else { return }
             task.cancel()
             Thread.detachNewThread { [self] in
@@ -281,8 +275,8 @@ public enum RemoteBuildServer {
                 let path = tree.outputDirectory + "/\(i)"
                 let channel = UInt32(i)
                 do {
+                    writer.send(.outputBegin, channel: channel)
                     if output.kind == "local" {
-                        writer.send(.outputBegin, channel: channel, (try? JSONEncoder().encode(OutputHeader(kind: output.kind))) ?? Data())
                         let sink = FrameSink(writer: writer, channel: channel)
                         let tar = TarWriter(sink: sink)
                         try tar.appendDirectory(path, format: .plain)
@@ -290,8 +284,6 @@ public enum RemoteBuildServer {
                         try sink.finish()
                     } else {
                         let source = try FileSource(path: path)
-                        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-                        writer.send(.outputBegin, channel: channel, (try? JSONEncoder().encode(OutputHeader(kind: output.kind, bytes: size))) ?? Data())
                         let sink = FrameSink(writer: writer, channel: channel)
                         _ = try source.pipe(to: sink)
                         try sink.finish()

@@ -75,12 +75,8 @@ public struct RemoteBuildSpec: Codable, Sendable {
 public struct ContextSynced: Codable, Sendable {
     public var written: Int
     public var removed: Int
-}
-
-/// The header of an output coming back to the client.
-public struct OutputHeader: Codable, Sendable {
-    public var kind: String
-    public var bytes: Int64?
+    /// The bytes of the files written.
+    public var bytes: Int64 = 0
 }
 
 /// How a remote build ended.

@@ -32,7 +32,8 @@ public enum RemoteFrame {
         case synced = 11
         /// Build-record lines of the build's events.
         case events = 12
-        /// An output for the client (channel: its index): `OutputHeader` JSON, its bytes, its end.
+        /// An output for the client (channel: its index; the client knows which it asked for):
+        /// its start, its bytes, its end (with the remote's error, if it could not be sent).
         case outputBegin = 13
         case outputData = 14
         case outputEnd = 15
@@ -120,7 +121,7 @@ final class FrameReader: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 1 << 18)
     private var start = 0
     private var end = 0
-    /// Called with every frame's arrival (the heartbeat's "heard from the other side").
+    /// Called whenever bytes arrive (the heartbeat's "heard from the other side").
     var heard: (@Sendable () -> Void)?
     /// Set from another thread when the other side has gone silent: the next wait for bytes
     /// gives up. (A shared ssh connection's master holds the pipe, so its end may never come.)
@@ -153,7 +154,6 @@ final class FrameReader: @unchecked Sendable {
             start += n
             remaining -= n
         }
-        heard?()
         return RemoteFrame.Frame(kind: kind, channel: channel, payload: payload)
     }
 
